@@ -1,0 +1,60 @@
+"""The ``lorchestra`` (and ``lorc``) command line: one module per noun, joined here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lorchestra import __version__
+from lorchestra.cli import doctor, history, jobs, run_job, warehouse_cmds
+from lorchestra.cli._common import AppState, set_state
+
+app = typer.Typer(
+    name="lorchestra",
+    help="Run data pipeline jobs that installed packages provide.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(history.stats_app, name="stats")
+app.add_typer(history.runs_app, name="runs")
+app.command("run-job", context_settings=run_job.CONTEXT)(run_job.run_job_command)
+app.command("doctor")(doctor.doctor_command)
+app.command("init")(warehouse_cmds.init_command)
+app.command("sql")(warehouse_cmds.sql_command)
+app.command("query")(warehouse_cmds.query_command)
+app.command("replay")(warehouse_cmds.replay_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lorchestra {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="LORCHESTRA_CONFIG", help="Path of lorchestra.toml."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+    skip_permission_check: Annotated[
+        bool,
+        typer.Option("--skip-permission-check", help="Do not refuse a shared home (tests only)."),
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """lorchestra: a lightweight job host for personal and clinical data pipelines."""
+    set_state(AppState(config, debug, skip_permission_check, verbose))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

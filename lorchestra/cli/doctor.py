@@ -1,0 +1,108 @@
+"""``lorchestra doctor``: check configuration, the data home, the warehouse and every package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lorchestra.cli._common import handle_errors, print_json, print_rows, state
+from lorchestra.discovery import discover
+from lorchestra.errors import LorchestraError
+from lorchestra.home import permission_problem
+from lorchestra.warehouse import open_warehouse
+
+if TYPE_CHECKING:
+    from lorchestra.config import Settings
+
+Check = tuple[str, bool, str]
+
+
+@handle_errors
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Check that lorchestra can run here; exits 1 when anything fails."""
+    from lorchestra.config import load_settings
+
+    checks: list[Check] = []
+    try:
+        current = load_settings(state().config)
+        where = current.source_file or "defaults and environment"
+        checks.append(("configuration", True, f"loaded from {where}"))
+    except LorchestraError as exc:
+        checks.append(("configuration", False, str(exc)))
+        _finish(checks, as_json)
+        return
+    checks.append(_home_check(current))
+    checks.append(_guard("warehouse", lambda: _warehouse_check(current)))
+    for extra in _extra_checks:
+        checks.extend(extra(current))
+    checks.extend(_package_checks())
+    _finish(checks, as_json)
+
+
+_extra_checks: list[Callable[[Settings], list[Check]]] = []
+
+
+def register_check(check: Callable[[Settings], list[Check]]) -> None:
+    """Add a check that ``doctor`` runs (used by optional parts such as ingestion)."""
+    _extra_checks.append(check)
+
+
+def _home_check(current: Settings) -> Check:
+    home = current.home
+    if not home.exists():
+        return ("data home", True, f"{home} (created on first run)")
+    problem = permission_problem(home)
+    return ("data home", problem is None, problem or f"{home} is private (0700)")
+
+
+def _warehouse_check(current: Settings) -> str:
+    warehouse = open_warehouse(current, read_only=True)
+    try:
+        rows = warehouse.query("SELECT COUNT(*) AS n FROM event_log")
+    finally:
+        warehouse.close()
+    return f"{warehouse.backend} reachable; event_log has {rows[0]['n']} events"
+
+
+def _package_checks() -> list[Check]:
+    checks: list[Check] = []
+    by_package: dict[str, list[str]] = {}
+    for ref in discover():
+        try:
+            ref.load()
+        except LorchestraError as exc:
+            checks.append((f"package {ref.package}", False, str(exc)))
+            continue
+        by_package.setdefault(ref.package, []).append(ref.name)
+    failed = {name.split(" ", 1)[1] for name, ok, _ in checks if not ok}
+    for package, jobs in sorted(by_package.items()):
+        if package not in failed:
+            checks.append((f"package {package}", True, f"{len(jobs)} job(s) import"))
+    return sorted(checks)
+
+
+def _guard(name: str, check: Callable[[], str]) -> Check:
+    try:
+        return (name, True, check())
+    except LorchestraError as exc:
+        return (name, False, str(exc))
+    except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
+        return (
+            name,
+            False,
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        )
+
+
+def _finish(checks: list[Check], as_json: bool) -> None:
+    rows = [{"check": n, "status": "ok" if ok else "FAIL", "detail": d} for n, ok, d in checks]
+    if as_json:
+        print_json(rows)
+    else:
+        print_rows(rows, columns=["check", "status", "detail"], title="lorchestra doctor")
+    if not all(ok for _, ok, _ in checks):
+        raise typer.Exit(1)

@@ -1,0 +1,97 @@
+"""``lorchestra run-job PACKAGE JOB [--name value ...]``: run one job now."""
+
+from __future__ import annotations
+
+import traceback
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lorchestra.cli._common import handle_errors, prepare_home, print_json, settings, state, warn
+from lorchestra.discovery import find_job
+
+if TYPE_CHECKING:
+    from lorchestra.runner import RunOutcome
+
+CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@handle_errors
+def run_job_command(
+    ctx: typer.Context,
+    package: Annotated[str, typer.Argument(help="Package name, e.g. ingester.")],
+    job: Annotated[str, typer.Argument(help="Job name, e.g. extract_gmail.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and show what would run; write nothing.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) when any record was rejected.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Run one job with the options its signature declares.
+
+    Job options follow the job name: --account NAME, --since -7d, --until 2026-01-31 and any
+    --name value the job accepts (hyphens become underscores). --since/--until take ISO dates
+    and times or spans (-30m, -12h, -7d, -2w), resolved once per run in UTC.
+
+    Exit codes: 0 completed, 1 the job failed, 2 usage error (nothing ran).
+    """
+    from lorchestra.runner import prepare, run_job
+
+    ref = find_job(package, job)
+    callable_job, kwargs = prepare(ref, ctx.args)
+    current = settings()
+    if dry_run and "dry_run" not in _parameters(callable_job):
+        _report_plan(ref.qualified_name, kwargs, as_json)
+        return
+    prepare_home(current)
+    outcome = run_job(
+        ref,
+        kwargs,
+        callable_job,
+        current,
+        dry_run=dry_run,
+        check_permissions=not state().skip_permission_check,
+    )
+    _report(outcome, as_json)
+    if not outcome.ok:
+        raise typer.Exit(1)
+    rejected = outcome.counts.get("rejected", 0)
+    if isinstance(rejected, int) and rejected > 0:
+        warn(f"{rejected} record(s) were rejected; see the quarantine files in the data home.")
+        if strict:
+            raise typer.Exit(1)
+
+
+def _parameters(job: Any) -> set[str]:
+    from lorchestra.arguments import JobSignature
+
+    return set(JobSignature.of(job).parameters)
+
+
+def _report_plan(name: str, kwargs: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json({"job": name, "status": "dry-run", "kwargs": kwargs})
+        return
+    typer.echo(f"dry run: would run {name} with:")
+    for key, value in kwargs.items():
+        typer.echo(f"  {key} = {value!r}")
+    if not kwargs:
+        typer.echo("  (no arguments)")
+
+
+def _report(outcome: RunOutcome, as_json: bool) -> None:
+    if as_json:
+        print_json(outcome.as_dict())
+        return
+    counts = " ".join(f"{k}={v}" for k, v in outcome.counts.items() if not isinstance(v, dict))
+    if outcome.ok:
+        typer.echo(
+            f"{outcome.job} {outcome.status} in {outcome.duration_s:.2f}s "
+            f"(run {outcome.run_id}){' ' + counts if counts else ''}"
+        )
+    else:
+        typer.echo(f"error: {outcome.job} failed (run {outcome.run_id}): {outcome.error}", err=True)
+        if state().debug and outcome.exception is not None:
+            traceback.print_exception(outcome.exception)

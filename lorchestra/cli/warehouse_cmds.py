@@ -1,0 +1,148 @@
+"""Commands over the warehouse: ``init``, ``sql``, ``query``, ``replay``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lorchestra.backup import read_backup
+from lorchestra.cli._common import fail, handle_errors, prepare_home, print_rows, settings
+from lorchestra.errors import UsageError
+from lorchestra.named_queries import find_query, list_queries
+from lorchestra.stack_clients.event_client import UpsertResult, apply_rows
+from lorchestra.warehouse import TABLES, open_warehouse
+
+Format = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
+
+
+def _fmt(fmt: str, as_json: bool, as_csv: bool) -> str:
+    if as_json:
+        return "json"
+    if as_csv:
+        return "csv"
+    if fmt not in ("table", "json", "csv"):
+        raise UsageError(f"Unknown format {fmt!r}; use table, json or csv.")
+    return fmt
+
+
+@handle_errors
+def init_command() -> None:
+    """Create the data home, the dataset and every table (safe to run again)."""
+    current = settings()
+    prepare_home(current)
+    warehouse = open_warehouse(current)
+    try:
+        warehouse.ensure_tables(TABLES.values())
+    finally:
+        warehouse.close()
+    where = current.duckdb_path if warehouse.backend == "duckdb" else current.bigquery.dataset
+    typer.echo(f"Initialised {warehouse.backend} warehouse at {where}: {', '.join(TABLES)}.")
+
+
+@handle_errors
+def sql_command(
+    statement: Annotated[
+        str | None, typer.Argument(help="GoogleSQL to run; read from stdin when omitted.")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow statements that change data.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
+) -> None:
+    """Run GoogleSQL against the warehouse; read-only unless --write."""
+    from lorchestra.warehouse.sql import is_read_only
+
+    text = statement if statement is not None else sys.stdin.read()
+    if not text.strip():
+        raise UsageError("No SQL given: pass it as an argument or on stdin.")
+    read_only = is_read_only(text)
+    if not read_only and not write:
+        raise UsageError("This statement changes data or schema; add --write to run it.")
+    current = settings()
+    prepare_home(current)
+    warehouse = open_warehouse(current, read_only=read_only)
+    try:
+        if read_only:
+            print_rows(warehouse.query(text), fmt=_fmt("table", as_json, as_csv))
+        else:
+            warehouse.execute(text)
+            typer.echo("OK")
+    finally:
+        warehouse.close()
+
+
+@handle_errors
+def query_command(
+    name: Annotated[str | None, typer.Argument(help="Named query to run.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Query parameter as key=value.")
+    ] = None,
+    list_all: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
+) -> None:
+    """Run a named query shipped with lorchestra or kept in <home>/queries/."""
+    current = settings()
+    if list_all or name is None:
+        queries = list_queries(current.home)
+        print_rows(
+            [
+                {
+                    "name": q.name,
+                    "params": ", ".join(q.params),
+                    "description": q.description,
+                    "source": q.origin,
+                }
+                for q in queries
+            ],
+            fmt=_fmt("table", as_json, as_csv),
+        )
+        return
+    query = find_query(name, current.home)
+    params: dict[str, str] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param takes key=value, got {item.split('=')[0]!r} without '='.")
+        params[key.strip()] = value
+    missing = [p for p in query.params if p not in params]
+    if missing:
+        raise UsageError(f"Query {name!r} needs --param for: {', '.join(missing)}.")
+    prepare_home(current)
+    warehouse = open_warehouse(current, read_only=True)
+    try:
+        rows = warehouse.query(query.sql, {k: params[k] for k in query.params})
+    finally:
+        warehouse.close()
+    print_rows(rows, fmt=_fmt("table", as_json, as_csv))
+
+
+@handle_errors
+def replay_command(
+    files: Annotated[list[Path], typer.Argument(help="Backup JSONL files to re-apply.")],
+) -> None:
+    """Re-apply JSONL backups to the warehouse; safe to run any number of times."""
+    current = settings()
+    prepare_home(current)
+    warehouse = open_warehouse(current)
+    try:
+        for path in files:
+            if not path.is_file():
+                fail(f"Backup file {path} does not exist.", 2)
+            totals: dict[str, UpsertResult] = {}
+            try:
+                batches = list(read_backup(path, current.warehouse.batch_size))
+            except ValueError as exc:
+                fail(str(exc), 2)
+            for spec, rows in batches:
+                result = apply_rows(warehouse, spec, rows, backup=False)
+                totals.setdefault(spec.name, UpsertResult(spec.name)).merge_from(result)
+            for table, result in totals.items():
+                counts = " ".join(f"{k}={v}" for k, v in result.counts().items())
+                typer.echo(f"{path}: {table} {counts}")
+    finally:
+        warehouse.close()

@@ -1,0 +1,145 @@
+"""Settings: where they come from and what they hold.
+
+Precedence, highest first: values given on the command line, environment variables, the
+configuration file, then built-in defaults. The configuration file is the path given with
+``--config`` or ``LORCHESTRA_CONFIG``; otherwise ``lorchestra.toml`` in the platform's user
+configuration directory, when it exists. ``docs/configuration.md`` lists every setting.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lorchestra.errors import ConfigError
+
+APP_NAME = "lorchestra"
+
+# Environment variable -> dotted setting path. BQ_EVENTS_DATASET is the seed's older name.
+ENVIRONMENT: dict[str, str] = {
+    "LORCHESTRA_HOME": "home",
+    "LORCHESTRA_WAREHOUSE": "warehouse.backend",
+    "LORCHESTRA_BATCH_SIZE": "warehouse.batch_size",
+    "LORCHESTRA_DUCKDB_PATH": "duckdb.path",
+    "LORCHESTRA_LOCK_TIMEOUT": "duckdb.lock_timeout",
+    "GOOGLE_CLOUD_PROJECT": "bigquery.project",
+    "BQ_EVENTS_DATASET": "bigquery.dataset",
+    "LORCHESTRA_BQ_DATASET": "bigquery.dataset",
+    "LORCHESTRA_BQ_LOCATION": "bigquery.location",
+    "LORCHESTRA_BQ_ENDPOINT": "bigquery.api_endpoint",
+    "LORCHESTRA_LOG_LEVEL": "logging.level",
+    "LORCHESTRA_MELTANO_PROJECT": "meltano.project",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WarehouseSettings(_Section):
+    backend: Literal["duckdb", "bigquery"] = "duckdb"
+    batch_size: int = Field(default=20_000, ge=1)
+
+
+class DuckDBSettings(_Section):
+    path: Path | None = None
+    lock_timeout: float = Field(default=30.0, ge=0)
+
+
+class BigQuerySettings(_Section):
+    project: str | None = None
+    dataset: str = "lorchestra"
+    location: str | None = None
+    api_endpoint: str | None = None
+
+
+class LoggingSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class MeltanoSettings(_Section):
+    project: Path | None = None
+
+
+class ConnectionSettings(BaseModel):
+    """One configured source connection (see the ingestion docs)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source_system: str
+    tap: str
+    object_type: str
+    external_id: str = "id"
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Settings(_Section):
+    """Every setting lorchestra reads, validated."""
+
+    home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
+    bigquery: BigQuerySettings = Field(default_factory=BigQuerySettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    meltano: MeltanoSettings = Field(default_factory=MeltanoSettings)
+    connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
+    source_file: Path | None = None
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.duckdb.path or self.home / "lorchestra.duckdb"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "lorchestra.toml"
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build settings from defaults, the config file, the environment and ``overrides``."""
+    env = os.environ if environ is None else environ
+    explicit = config_path or env.get("LORCHESTRA_CONFIG")
+    path = Path(explicit).expanduser() if explicit else default_config_path()
+    data: dict[str, Any] = {}
+    if path.is_file():
+        data = _read_toml(path)
+        data["source_file"] = str(path)
+    elif explicit:
+        raise ConfigError(f"Configuration file {path} does not exist.")
+    for name, dotted in ENVIRONMENT.items():
+        if env.get(name):
+            _set_dotted(data, dotted, env[name])
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, dotted, value)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"Invalid setting {where}: {first['msg']}.") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read configuration file {path}: {exc}") from None
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value

@@ -1,0 +1,80 @@
+"""Errors lorchestra raises, in one place so callers can tell them apart.
+
+The tree::
+
+    LorchestraError                 every error meant for a user; its message is one line
+    ├── UsageError                  the command line or configuration is wrong (exit code 2)
+    │   ├── JobNotFound             no installed package provides that job
+    │   ├── InvalidJobArguments     a job argument is missing, unknown or has a bad value
+    │   └── ConfigError             configuration cannot be read or is invalid
+    ├── HomePermissionError         the data home is readable by group or others
+    ├── JobLoadError                a job's package is installed but cannot be imported
+    └── WarehouseError              the warehouse refused or failed an operation
+        ├── TerminalWarehouseError  retrying will not help (bad SQL, permissions, schema)
+        └── TransientWarehouseError retrying may help (5xx, rate limits, locks)
+
+Messages of these errors are written to be safe to log: they name tables, jobs, arguments and
+record positions, never record contents. The CLI is the only place they become exit codes.
+"""
+
+from __future__ import annotations
+
+
+class LorchestraError(Exception):
+    """Base class of every error meant for a user; ``str(error)`` is one line."""
+
+    exit_code = 1
+
+
+class UsageError(LorchestraError):
+    """The command line or configuration is wrong."""
+
+    exit_code = 2
+
+
+class JobNotFound(UsageError):
+    """No installed package provides the requested job."""
+
+
+class InvalidJobArguments(UsageError):
+    """A job argument is missing, unknown, or cannot be converted."""
+
+
+class ConfigError(UsageError):
+    """Configuration cannot be read or holds an invalid value."""
+
+
+class HomePermissionError(LorchestraError):
+    """The data home (or a file in it) can be read by group or others."""
+
+    exit_code = 2
+
+
+class JobLoadError(LorchestraError):
+    """A job's package is installed, but its entry point cannot be imported."""
+
+
+class WarehouseError(LorchestraError):
+    """The warehouse refused or failed an operation."""
+
+
+class TerminalWarehouseError(WarehouseError):
+    """A warehouse failure that retrying will not fix."""
+
+
+class TransientWarehouseError(WarehouseError):
+    """A warehouse failure that may succeed when retried."""
+
+
+__all__ = [
+    "ConfigError",
+    "HomePermissionError",
+    "InvalidJobArguments",
+    "JobLoadError",
+    "JobNotFound",
+    "LorchestraError",
+    "TerminalWarehouseError",
+    "TransientWarehouseError",
+    "UsageError",
+    "WarehouseError",
+]

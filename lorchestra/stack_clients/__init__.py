@@ -1,0 +1,1 @@
+"""Clients jobs use to write to the warehouse; ``event_client`` is the only write path."""

@@ -1,0 +1,389 @@
+"""The only write path: audit events and idempotent, batched, hash-aware upserts.
+
+``emit``/``log_event`` append to ``event_log`` (telemetry only: ids, counts, timings).
+``upsert_objects`` writes source objects to ``raw_objects``; ``upsert`` writes rows to any keyed
+table (``canonical_objects``, ``measurement_events``, ``observations``). Both batch the input,
+back each batch up to JSONL first, stage it and apply one MERGE, and count exactly what
+happened: ``inserted``, ``updated`` (payload changed), ``unchanged`` (only ``last_seen``
+moved) and ``rejected`` (with reasons that name positions, never contents).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from lorchestra.backup import append_backup, backup_path
+from lorchestra.errors import WarehouseError
+from lorchestra.logs import get_logger
+from lorchestra.run_context import current_run, new_run_id
+from lorchestra.warehouse.base import Row, Warehouse
+from lorchestra.warehouse.schema import EVENT_LOG, RAW_OBJECTS, TableSpec, table_spec
+
+DEFAULT_BATCH_SIZE = 20_000
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An input that was not written; ``reason`` names its position, never its contents."""
+
+    position: int
+    reason: str
+
+
+@dataclass
+class UpsertResult:
+    """Exact counts of one upsert call."""
+
+    table: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    batches: int = 0
+    backup_files: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+    def merge_from(self, other: UpsertResult) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejections.extend(other.rejections)
+        self.batches += other.batches
+        self.backup_files.extend(f for f in other.backup_files if f not in self.backup_files)
+
+
+# -- events -----------------------------------------------------------------------------------
+def log_event(
+    bq_client: Warehouse,
+    *,
+    event_type: str,
+    source_system: str | None = None,
+    connection_name: str | None = None,
+    target_object_type: str | None = None,
+    event_schema_ref: str | None = None,
+    correlation_id: str | None = None,
+    trace_id: str | None = None,
+    status: str = "ok",
+    error_message: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> str:
+    """Append one row with every ``event_log`` column; returns its ``event_id``."""
+    run = current_run()
+    event_id = str(uuid.uuid4())
+    row: Row = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "source_system": source_system,
+        "connection_name": connection_name,
+        "target_object_type": target_object_type,
+        "event_schema_ref": event_schema_ref,
+        "correlation_id": correlation_id or (run.run_id if run else None),
+        "trace_id": trace_id or (run.trace_id if run else None),
+        "created_at": created_at or datetime.now(UTC),
+        "status": status,
+        "error_message": error_message,
+        "payload": orjson.dumps(dict(payload or {}), default=str).decode(),
+    }
+    bq_client.append(EVENT_LOG, [row])
+    log.info(event_type, status=status, source=source_system, event_id=event_id)
+    return event_id
+
+
+def emit(
+    bq_client: Warehouse,
+    event_type: str,
+    source: str,
+    data: Mapping[str, Any] | None = None,
+    *,
+    status: str = "ok",
+    correlation_id: str | None = None,
+    trace_id: str | None = None,
+    connection_name: str | None = None,
+    target_object_type: str | None = None,
+    event_schema_ref: str | None = None,
+    error_message: str | None = None,
+) -> str:
+    """Append an event: ``emit(bq_client, "ingest.completed", "gmail", {"inserted": 3})``."""
+    return log_event(
+        bq_client,
+        event_type=event_type,
+        source_system=source,
+        connection_name=connection_name,
+        target_object_type=target_object_type,
+        event_schema_ref=event_schema_ref,
+        correlation_id=correlation_id,
+        trace_id=trace_id,
+        status=status,
+        error_message=error_message,
+        payload=data,
+    )
+
+
+# -- upserts ----------------------------------------------------------------------------------
+ExternalId = str | Callable[[Mapping[str, Any]], Any]
+
+
+def upsert_objects(
+    bq_client: Warehouse,
+    objects: Iterable[Any],
+    *,
+    source_system: str,
+    connection_name: str,
+    object_type: str,
+    external_id: ExternalId,
+    schema_ref: str | None = None,
+    correlation_id: str | None = None,
+    batch_size: int | None = None,
+    emit_event: bool = True,
+) -> UpsertResult:
+    """Write source objects to ``raw_objects`` idempotently; see the module docstring."""
+    result = UpsertResult(RAW_OBJECTS.name)
+    get_id = external_id if callable(external_id) else _field_getter(external_id)
+    id_name = external_id if isinstance(external_id, str) else "external id"
+    now = datetime.now(UTC)
+
+    def rows() -> Iterator[Row]:
+        for position, obj in enumerate(objects, start=1):
+            if not isinstance(obj, Mapping):
+                result.rejections.append(
+                    Rejection(position, f"record {position}: not a JSON object")
+                )
+                continue
+            try:
+                value = get_id(obj)
+            except Exception:  # noqa: BLE001 - a failing id callable rejects only this record
+                value = None
+            if value is None or value == "" or isinstance(value, (dict, list)):
+                result.rejections.append(
+                    Rejection(position, f"record {position}: no value at {id_name!r}")
+                )
+                continue
+            ext = str(value)
+            payload = _canonical_json(obj)
+            yield {
+                "idem_key": f"{source_system}:{connection_name}:{object_type}:{ext}",
+                "source_system": source_system,
+                "connection_name": connection_name,
+                "object_type": object_type,
+                "schema_ref": schema_ref,
+                "external_id": ext,
+                "payload": payload,
+                "payload_hash": _sha256(payload),
+                "first_seen": now,
+                "last_seen": now,
+            }
+
+    _apply(bq_client, RAW_OBJECTS, rows(), result, batch_size)
+    if emit_event:
+        emit(
+            bq_client,
+            "upsert.completed",
+            source_system,
+            {"table": RAW_OBJECTS.name, **result.counts()},
+            connection_name=connection_name,
+            target_object_type=object_type,
+            correlation_id=correlation_id,
+        )
+    return result
+
+
+def upsert(
+    bq_client: Warehouse,
+    table: str | TableSpec,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    key: str | None = None,
+    batch_size: int | None = None,
+    correlation_id: str | None = None,
+    emit_event: bool = True,
+) -> UpsertResult:
+    """Write rows to a keyed table idempotently; JSON columns may hold Python values."""
+    spec = table if isinstance(table, TableSpec) else table_spec(table)
+    if key is not None and key != spec.key:
+        raise ValueError(f"Table {spec.name} is keyed by {spec.key!r}, not {key!r}.")
+    result = UpsertResult(spec.name)
+    now = datetime.now(UTC)
+    hashed = [
+        c for c in spec.column_names if c not in {spec.hash_column, *spec.insert_only, *spec.touch}
+    ]
+
+    def prepared() -> Iterator[Row]:
+        for position, source in enumerate(rows, start=1):
+            if not isinstance(source, Mapping) or not source.get(spec.key or ""):
+                result.rejections.append(
+                    Rejection(position, f"row {position}: no value for key {spec.key!r}")
+                )
+                continue
+            row: Row = {}
+            for column in spec.columns:
+                value = source.get(column.name)
+                if (
+                    column.name in spec.json_columns
+                    and value is not None
+                    and not isinstance(value, str)
+                ):
+                    value = _canonical_json(value)
+                row[column.name] = value
+            for name in (*spec.insert_only, *spec.touch):
+                row[name] = now
+            for column in spec.columns:
+                if column.type == "TIMESTAMP" and row[column.name] is None and column.required:
+                    row[column.name] = now
+            if spec.hash_column and not row.get(spec.hash_column):
+                row[spec.hash_column] = _sha256(
+                    _canonical_json({name: row[name] for name in hashed})
+                )
+            yield row
+
+    _apply(bq_client, spec, prepared(), result, batch_size)
+    if emit_event:
+        emit(
+            bq_client,
+            "upsert.completed",
+            "lorchestra",
+            {"table": spec.name, **result.counts()},
+            target_object_type=spec.name,
+            correlation_id=correlation_id,
+        )
+    return result
+
+
+def apply_rows(
+    bq_client: Warehouse,
+    spec: TableSpec,
+    rows: Iterable[Row],
+    *,
+    batch_size: int | None = None,
+    backup: bool = True,
+) -> UpsertResult:
+    """Apply already-prepared rows (as from a backup file); used by ``replay``."""
+    result = UpsertResult(spec.name)
+    _apply(bq_client, spec, iter(rows), result, batch_size, backup=backup)
+    return result
+
+
+def _apply(
+    bq_client: Warehouse,
+    spec: TableSpec,
+    rows: Iterator[Row],
+    result: UpsertResult,
+    batch_size: int | None,
+    *,
+    backup: bool = True,
+) -> None:
+    size = batch_size or _configured_batch_size()
+    target = _backup_target(spec) if backup else None
+    number = 0
+    while batch := list(islice(rows, size)):
+        number += 1
+        latest: dict[str, Row] = {}
+        order: list[tuple[str, str]] = []
+        for row in batch:
+            key = row[spec.key or ""]
+            latest[key] = row
+            order.append((key, row[spec.hash_column or ""]))
+        final = list(latest.values())
+        if target is not None:
+            append_backup(target, spec, final)
+            if str(target) not in result.backup_files:
+                result.backup_files.append(str(target))
+        try:
+            existing = bq_client.merge(spec, final)
+        except WarehouseError as exc:
+            hint = (
+                f" Batch {number} is saved in {target}; re-apply it with `lorchestra replay "
+                f"{target}`."
+                if target
+                else ""
+            )
+            raise type(exc)(f"Writing batch {number} to {spec.name} failed: {exc}.{hint}") from exc
+        _count(order, existing, result)
+        result.batches += 1
+
+
+def _count(order: list[tuple[str, str]], existing: dict[str, str], result: UpsertResult) -> None:
+    """Count as if each input row were applied in order, duplicates within the batch included."""
+    seen = dict(existing)
+    for key, digest in order:
+        before = seen.get(key)
+        if before is None:
+            result.inserted += 1
+        elif before == digest:
+            result.unchanged += 1
+        else:
+            result.updated += 1
+        seen[key] = digest
+
+
+def _backup_target(spec: TableSpec) -> Path | None:
+    run = current_run()
+    if run is None or run.home is None:
+        return None
+    return backup_path(run.home, spec.backup_kind, run.run_id, run.started_at)
+
+
+def _configured_batch_size() -> int:
+    run = current_run()
+    if run is not None and run.settings is not None:
+        return run.settings.warehouse.batch_size
+    return DEFAULT_BATCH_SIZE
+
+
+def _field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
+    parts = path.split(".")
+
+    def get(obj: Mapping[str, Any]) -> Any:
+        value: Any = obj
+        for part in parts:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(part)
+        return value
+
+    return get
+
+
+def _canonical_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+__all__ = [
+    "Rejection",
+    "UpsertResult",
+    "apply_rows",
+    "emit",
+    "log_event",
+    "new_run_id",
+    "upsert",
+    "upsert_objects",
+]

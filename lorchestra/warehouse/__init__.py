@@ -1,0 +1,38 @@
+"""Warehouse backends behind one small protocol; ``connect`` builds the configured one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lorchestra.warehouse.base import Row, Warehouse
+from lorchestra.warehouse.schema import TABLES, TableSpec, table_spec
+
+if TYPE_CHECKING:
+    from lorchestra.config import Settings
+
+
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
+    """Open the backend ``settings`` select; tables are created on first use."""
+    if settings.warehouse.backend == "bigquery":
+        from lorchestra.warehouse.bigquery_backend import BigQueryWarehouse
+
+        bq = settings.bigquery
+        return BigQueryWarehouse(
+            bq.project, bq.dataset, location=bq.location, api_endpoint=bq.api_endpoint
+        )
+    from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
+
+    path = settings.duckdb_path
+    if read_only and not path.exists():
+        warehouse = DuckDBWarehouse(":memory:")
+    else:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        warehouse = DuckDBWarehouse(
+            path, lock_timeout=settings.duckdb.lock_timeout, read_only=read_only
+        )
+    if not read_only or warehouse.path == ":memory:":
+        warehouse.ensure_tables(TABLES.values())
+    return warehouse
+
+
+__all__ = ["TABLES", "Row", "TableSpec", "Warehouse", "open_warehouse", "table_spec"]

@@ -1,0 +1,214 @@
+"""The embedded default: a DuckDB file in the data home.
+
+GoogleSQL is transpiled with sqlglot (cached). Batches are staged as Arrow tables registered
+with DuckDB and applied with one MERGE inside a transaction, so a failed batch leaves the table
+as it was. DuckDB lets one process write a file at a time: a second run waits for the lock up
+to ``lock_timeout`` seconds, then fails with a message saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lorchestra.errors import TerminalWarehouseError, TransientWarehouseError
+from lorchestra.home import PRIVATE_FILE
+from lorchestra.warehouse.base import Row
+from lorchestra.warehouse.retry import with_retries
+from lorchestra.warehouse.schema import TableSpec
+from lorchestra.warehouse.sql import (
+    existing_hashes_sql,
+    insert_from_stage_sql,
+    merge_sql,
+    to_duckdb,
+)
+
+_DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "FLOAT64": "DOUBLE",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "JSON": "JSON",
+}
+_ARROW_TYPES = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "FLOAT64": pa.float64(),
+    "BOOL": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+    "JSON": pa.string(),
+}
+
+
+class DuckDBWarehouse:
+    """A DuckDB database file (or ``:memory:``) speaking the ``Warehouse`` protocol."""
+
+    backend = "duckdb"
+
+    def __init__(
+        self, path: Path | str, *, lock_timeout: float = 30.0, read_only: bool = False
+    ) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self._con = _connect(self.path, lock_timeout, read_only)
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._known_tables: set[str] = set()
+
+    # -- reading ---------------------------------------------------------------------------
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return [row for batch in self.iter_query(sql, params) for row in batch]
+
+    def iter_query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, batch_size: int = 10_000
+    ) -> Iterator[list[Row]]:
+        cursor = self._con.cursor()
+        try:
+            _run(cursor, to_duckdb(sql), params)
+            names = [d[0] for d in cursor.description or ()]
+            json_cols = {i for i, d in enumerate(cursor.description or ()) if str(d[1]) == "JSON"}
+            while True:
+                chunk = cursor.fetchmany(batch_size)
+                if not chunk:
+                    break
+                yield [_row(names, json_cols, values) for values in chunk]
+        finally:
+            cursor.close()
+
+    # -- writing ---------------------------------------------------------------------------
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        with_retries(lambda: _run(self._con, to_duckdb(sql), params))
+
+    def ensure_tables(self, specs: Iterable[TableSpec]) -> None:
+        for spec in specs:
+            if spec.name in self._known_tables:
+                continue
+            if not self.read_only:
+                self._con.execute(create_table_sql(spec))
+            self._known_tables.add(spec.name)
+        _chmod_private(self.path)
+
+    def append(self, spec: TableSpec, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        self.ensure_tables([spec])
+
+        def attempt() -> None:
+            with self._staged(spec, rows) as stage:
+                _run(self._con, to_duckdb(insert_from_stage_sql(spec, stage)), None)
+
+        with_retries(attempt)
+
+    def merge(self, spec: TableSpec, rows: Sequence[Row]) -> dict[str, str]:
+        self.ensure_tables([spec])
+        if not rows:
+            return {}
+
+        def attempt() -> dict[str, str]:
+            with self._staged(spec, rows) as stage:
+                self._con.execute("BEGIN TRANSACTION")
+                try:
+                    found = self._con.execute(to_duckdb(existing_hashes_sql(spec, stage)))
+                    existing = {k: h for k, h in found.fetchall()}
+                    _run(self._con, to_duckdb(merge_sql(spec, stage)), None)
+                    self._con.execute("COMMIT")
+                except BaseException:
+                    self._con.execute("ROLLBACK")
+                    raise
+            return existing
+
+        return with_retries(attempt)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- staging ---------------------------------------------------------------------------
+    def _staged(self, spec: TableSpec, rows: Sequence[Row]) -> _Stage:
+        return _Stage(self._con, spec, rows)
+
+
+class _Stage:
+    """A batch registered as an Arrow view for the length of one statement group."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, spec: TableSpec, rows: Sequence[Row]):
+        self.con = con
+        self.name = f"_stage_{spec.name}_{uuid.uuid4().hex[:12]}"
+        schema = pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in spec.columns])
+        columns = {c.name: [row.get(c.name) for row in rows] for c in spec.columns}
+        try:
+            self.table = pa.Table.from_pydict(columns, schema=schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise TerminalWarehouseError(
+                f"Rows for table {spec.name} do not match its schema: {type(exc).__name__}."
+            ) from None
+
+    def __enter__(self) -> str:
+        self.con.register(self.name, self.table)
+        return self.name
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.unregister(self.name)
+
+
+def create_table_sql(spec: TableSpec) -> str:
+    columns = ", ".join(
+        f"{c.name} {_DUCKDB_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in spec.columns
+    )
+    # No PRIMARY KEY: the MERGE keeps keys unique, and an index would slow every batch.
+    return f"CREATE TABLE IF NOT EXISTS {spec.name} ({columns})"
+
+
+def _connect(path: str, lock_timeout: float, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise TerminalWarehouseError(f"Cannot open DuckDB file {path}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise TerminalWarehouseError(
+                    f"DuckDB file {path} is locked by another lorchestra run; waited "
+                    f"{lock_timeout:g}s (set duckdb.lock_timeout or LORCHESTRA_LOCK_TIMEOUT to "
+                    "wait longer)."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None) -> None:
+    try:
+        con.execute(sql, dict(params) if params else None)
+    except duckdb.TransactionException as exc:
+        raise TransientWarehouseError(f"DuckDB transaction conflict: {exc}") from None
+    except duckdb.Error as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise TerminalWarehouseError(f"DuckDB rejected the statement: {message}") from None
+
+
+def _row(names: list[str], json_cols: set[int], values: tuple[Any, ...]) -> Row:
+    return {
+        name: (json.loads(value) if i in json_cols and isinstance(value, str) else value)
+        for i, (name, value) in enumerate(zip(names, values, strict=True))
+    }
+
+
+def _chmod_private(path: str) -> None:
+    if path != ":memory:":
+        for candidate in (Path(path), Path(path + ".wal")):
+            if candidate.exists():
+                candidate.chmod(PRIVATE_FILE)

@@ -1,0 +1,177 @@
+"""Mail header access and parsing on raw header text, shared by every mail source.
+
+Gmail ``format=full`` hands over header values as strings and ``format=raw`` hands over a whole
+message; both are reduced here to the same list of raw (unfolded) values and parsed by the same
+functions, built on the stdlib ``email.headerregistry`` parsers of ``email.policy.default``.
+They decode RFC 2047 encoded words, RFC 2231 parameters, quoted commas in display names and
+groups; whatever they cannot read yields fewer addresses or ``None``, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from email import policy
+from email.message import Message
+from email.utils import getaddresses
+from typing import Any
+
+from canonizer.mail._text import decode_text
+
+__all__ = [
+    "Headers",
+    "decode_unstructured",
+    "importance",
+    "message_ids",
+    "parse_addresses",
+    "parse_content_disposition",
+    "parse_content_type",
+]
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FOLD_RE = re.compile(r"\r?\n(?=[ \t])")
+_MSGID_RE = re.compile(r"<([^<>\s]+)>")
+# Obsolete "addr@example.org (Display Name)": RFC 8621 4.1.2.3 uses the comment as the name.
+_COMMENT_NAME_RE = re.compile(r"(?:^|,)\s*([^\s<>(),\"]+@[^\s<>(),\"]+)\s*\(([^()]*)\)\s*(?=,|$)")
+
+
+def _clean_raw(value: str) -> str:
+    """Unfold a header value; re-decode 8-bit header bytes the parser kept as surrogates."""
+    value = _FOLD_RE.sub("", value).replace("\r", "").replace("\n", "")
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        # message_from_bytes keeps non-ASCII header bytes as surrogate escapes; senders mean
+        # UTF-8 (RFC 6532) far more often than anything else.
+        value = decode_text(value.encode("utf-8", "surrogateescape"), "utf-8")
+    return value
+
+
+def _clean_phrase(value: str) -> str:
+    """Display text: control characters (from broken encoded words) dropped, spaces collapsed."""
+    return " ".join(_CONTROL_RE.sub("", value).split())
+
+
+class Headers:
+    """Raw header values by case-insensitive name, in message order."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._items = [(name.strip().lower(), _clean_raw(value)) for name, value in items]
+
+    @classmethod
+    def from_gmail(cls, headers: object) -> Headers:
+        """From a Gmail part's ``headers[{name, value}]``; malformed entries are skipped."""
+        items: list[tuple[str, str]] = []
+        if isinstance(headers, list):
+            for entry in headers:
+                if isinstance(entry, Mapping):
+                    name, value = entry.get("name"), entry.get("value")
+                    if isinstance(name, str) and isinstance(value, str):
+                        items.append((name, value))
+        return cls(items)
+
+    @classmethod
+    def from_message(cls, message: Message) -> Headers:
+        """From a stdlib message part, using the raw (undecoded) header text."""
+        return cls((str(name), str(value)) for name, value in message.raw_items())
+
+    def get(self, name: str) -> str | None:
+        """The first value of ``name`` (mail headers that may appear once use the first)."""
+        wanted = name.lower()
+        for key, value in self._items:
+            if key == wanted:
+                return value
+        return None
+
+
+def _factory(name: str, value: str) -> Any:
+    return policy.default.header_factory(name, value)
+
+
+def parse_addresses(value: str | None) -> list[dict[str, str | None]]:
+    """EmailAddress objects ``{name, email}`` from an address-list header value."""
+    if not value:
+        return []
+    pairs: list[tuple[str, str]]
+    try:
+        header = _factory("To", value)
+        pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
+    except Exception:  # the stdlib parser has raised on pathological input before
+        pairs = getaddresses([value])
+    comment_names = {m.group(1): m.group(2) for m in _COMMENT_NAME_RE.finditer(value)}
+    result: list[dict[str, str | None]] = []
+    for display_name, addr_spec in pairs:
+        email = _clean_phrase(addr_spec or "")
+        if not email or email == "<>":
+            continue
+        name = _clean_phrase(display_name or "") or _clean_phrase(comment_names.get(email, ""))
+        result.append({"name": name or None, "email": email})
+    return result
+
+
+def message_ids(value: str | None) -> list[str]:
+    """Message ids without angle brackets, from Message-ID / In-Reply-To / References."""
+    if not value:
+        return []
+    found = _MSGID_RE.findall(value)
+    if found:
+        return list(dict.fromkeys(found))
+    # Some senders omit the brackets; take whitespace- or comma-separated tokens as they are.
+    tokens = [t.strip("<>") for t in re.split(r"[\s,]+", value)]
+    return list(dict.fromkeys(t for t in tokens if t))
+
+
+def decode_unstructured(value: str | None) -> str | None:
+    """An unstructured header (Subject) with encoded words decoded."""
+    if value is None:
+        return None
+    try:
+        decoded = str(_factory("Subject", value))
+    except Exception:
+        decoded = value
+    return _CONTROL_RE.sub("", decoded).strip()
+
+
+def parse_content_type(value: str | None) -> tuple[str | None, dict[str, str]]:
+    """``(type/subtype or None, params)`` of a Content-Type value, parameters decoded."""
+    if not value:
+        return None, {}
+    try:
+        header = _factory("Content-Type", value)
+        params = {str(k).lower(): str(v) for k, v in header.params.items()}
+        ctype = str(header.content_type).lower()
+    except Exception:
+        return None, {}
+    return (ctype if "/" in ctype else None), params
+
+
+def parse_content_disposition(value: str | None) -> tuple[str | None, dict[str, str]]:
+    """``(inline|attachment|… or None, params)`` of a Content-Disposition value."""
+    if not value:
+        return None, {}
+    try:
+        header = _factory("Content-Disposition", value)
+        params = {str(k).lower(): str(v) for k, v in header.params.items()}
+        disposition = header.content_disposition
+    except Exception:
+        return None, {}
+    return (str(disposition).lower() if disposition else None), params
+
+
+def importance(headers: Headers) -> str:
+    """``low`` / ``normal`` / ``high`` from Importance, Priority, X-Priority, X-MSMail-Priority."""
+    for name in ("importance", "x-msmail-priority"):
+        value = (headers.get(name) or "").strip().lower()
+        if value in ("high", "low", "normal"):
+            return value
+    priority = (headers.get("priority") or "").strip().lower()
+    if priority == "urgent":
+        return "high"
+    if priority == "non-urgent":
+        return "low"
+    m = re.match(r"\s*(\d)", headers.get("x-priority") or "")
+    if m:
+        level = int(m.group(1))
+        if level in (1, 2):
+            return "high"
+        if level in (4, 5):
+            return "low"
+    return "normal"

@@ -1,0 +1,1 @@
+"""Dataverse transforms: contacts (JSONata) and clinical sessions with their documents (Python)."""

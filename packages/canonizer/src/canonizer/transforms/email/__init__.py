@@ -1,0 +1,1 @@
+"""Email transforms: Gmail (format=full and format=raw) and Microsoft Graph to JMAP Lite."""

@@ -1,0 +1,1 @@
+"""Questionnaire transforms: Google Forms responses to ``questionnaire_response``."""

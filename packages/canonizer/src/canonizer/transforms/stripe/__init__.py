@@ -1,0 +1,1 @@
+"""Stripe transforms (JSONata): customers, invoices, payment intents and refunds."""

@@ -1,0 +1,46 @@
+"""lorchestra's ingestor: a pure Meltano wrapper that extracts one source into one JSONL file.
+
+`extract_to_jsonl` runs a Meltano extractor into target-jsonl and returns a file whose path
+depends only on the tap and run id; `iter_jsonl_records` streams that file back, reporting
+malformed lines by number; `check_project`, `meltano_installed` and `install_project` look after
+the Meltano project. The ingestor knows nothing of lorchestra, events or warehouses: it never
+imports lorchestra and writes only under the output root it is given.
+"""
+
+from ingestor._extract import extract_to_jsonl, output_path, setting_env_name
+from ingestor._project import (
+    check_project,
+    find_meltano,
+    install_project,
+    meltano_installed,
+    resolve_project_dir,
+)
+from ingestor._records import BadLine, iter_jsonl_records
+from ingestor.errors import (
+    ExtractError,
+    IngestorError,
+    InstallError,
+    LockTimeoutError,
+    MalformedLineError,
+    ProjectError,
+)
+
+__all__ = [
+    "BadLine",
+    "ExtractError",
+    "IngestorError",
+    "InstallError",
+    "LockTimeoutError",
+    "MalformedLineError",
+    "ProjectError",
+    "check_project",
+    "extract_to_jsonl",
+    "find_meltano",
+    "install_project",
+    "iter_jsonl_records",
+    "meltano_installed",
+    "output_path",
+    "resolve_project_dir",
+    "setting_env_name",
+]
+__version__ = "0.1.0"

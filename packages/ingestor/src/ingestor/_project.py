@@ -1,0 +1,247 @@
+"""Find, check and install the Meltano project, and run `meltano` in it without calling home.
+
+The project directory is, in order: the `project_dir` argument; the `LORCHESTRA_MELTANO_PROJECT`
+environment variable; the repository's `meltano/` directory, found relative to this file only
+when the ingestor runs from a source checkout (editable install). An installed wheel has no such
+directory, so it needs one of the first two. The `meltano` executable is `LORCHESTRA_MELTANO_BIN`
+when set, else the one next to `sys.executable` (same virtualenv), else the first on PATH.
+Every Meltano command gets an environment with usage statistics, the version check and the
+Meltano Hub turned off. Commands in one project are serialised with an fcntl lock file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from ingestor._logs import tail_of
+from ingestor.errors import InstallError, LockTimeoutError, ProjectError
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "check_project",
+    "find_meltano",
+    "install_project",
+    "meltano_installed",
+    "project_lock",
+    "resolve_project_dir",
+]
+
+PROJECT_ENV = "LORCHESTRA_MELTANO_PROJECT"
+MELTANO_BIN_ENV = "LORCHESTRA_MELTANO_BIN"
+LOCK_TIMEOUT_ENV = "LORCHESTRA_MELTANO_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 1800.0
+LOCK_FILE = ".meltano/lorchestra-ingestor.lock"
+
+# Calls home off: no anonymous usage stats, no PyPI version check, and a Hub URL that refuses
+# connections at once (every plugin is declared inline, so the Hub is never needed).
+QUIET_ENV: Mapping[str, str] = {
+    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+    "MELTANO_HUB_URL": "http://127.0.0.1:9",
+    "MELTANO_HUB_API_ROOT": "http://127.0.0.1:9",
+    "NO_COLOR": "1",
+}
+
+_PLUGIN_DIRS = {"extractors": "extractors", "loaders": "loaders", "utilities": "utilities",
+                "mappers": "mappers", "orchestrators": "orchestrators",
+                "transformers": "transformers", "files": "files"}
+
+
+def resolve_project_dir(project_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the Meltano project directory (see the module docstring for the search order)."""
+    if project_dir is not None:
+        candidate = Path(project_dir)
+    elif os.environ.get(PROJECT_ENV):
+        candidate = Path(os.environ[PROJECT_ENV])
+    else:
+        source_tree = _source_tree_project()
+        if source_tree is None:
+            raise ProjectError(
+                f"No Meltano project given. Pass project_dir or set {PROJECT_ENV} to the "
+                "directory holding meltano.yml.")
+        candidate = source_tree
+    if not (candidate / "meltano.yml").is_file():
+        raise ProjectError(f"{candidate} is not a Meltano project: it has no meltano.yml.")
+    return candidate.resolve()
+
+
+def _source_tree_project() -> Path | None:
+    # src/ingestor/_project.py -> packages/ingestor -> packages -> repository root.
+    here = Path(__file__).resolve()
+    package_root = here.parents[2]
+    if package_root.parent.name != "packages" or not (package_root / "pyproject.toml").is_file():
+        return None
+    project = package_root.parent.parent / "meltano"
+    return project if (project / "meltano.yml").is_file() else None
+
+
+def find_meltano() -> Path:
+    """Return the `meltano` executable to run, or raise ProjectError naming what to install."""
+    configured = os.environ.get(MELTANO_BIN_ENV)
+    if configured:
+        path = Path(configured)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise ProjectError(f"{MELTANO_BIN_ENV}={configured} is not an executable file.")
+        return path
+    beside = Path(sys.executable).parent / "meltano"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    on_path = shutil.which("meltano")
+    if on_path:
+        return Path(on_path)
+    raise ProjectError("Meltano is not installed: run `pip install 'meltano>=4,<5'` or set "
+                       f"{MELTANO_BIN_ENV} to the meltano executable.")
+
+
+def meltano_env(extra: Mapping[str, str] | None = None,
+                overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a Meltano command: ours, then `extra`, then calls home off."""
+    env = dict(os.environ)
+    env.update(extra or {})
+    env.update(QUIET_ENV)
+    env.update(overrides or {})
+    return env
+
+
+@contextmanager
+def project_lock(project: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the project's lock file, waiting at most `timeout` seconds for another holder.
+
+    `timeout` None means `LORCHESTRA_MELTANO_LOCK_TIMEOUT` or DEFAULT_LOCK_TIMEOUT seconds.
+    """
+    if timeout is None:
+        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT)
+    lock_path = project / LOCK_FILE
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with open(lock_path, "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeoutError(
+                        f"Another Meltano run in {project} held the lock {lock_path} for more "
+                        f"than {timeout:g} s; try again later or raise {LOCK_TIMEOUT_ENV}."
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def run_meltano(project: Path, args: Sequence[str], env: Mapping[str, str],
+                timeout: float | None) -> tuple[int | None, list[str]]:
+    """Run `meltano <args>` in `project`; return (exit code or None on timeout, safe log tail).
+
+    The log goes to an anonymous temporary file (never a pipe, so a chatty run cannot block)
+    and only its sanitised tail is read back.
+    """
+    command = [str(find_meltano()), "--log-format", "json", *args]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=project, env=dict(env), stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code: int | None = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            code = None
+        return code, _read_tail(log)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    # Meltano starts the tap and target as children: stop the whole session, politely first.
+    for sig, grace in ((15, 10.0), (9, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _read_tail(log: IO[bytes]) -> list[str]:
+    log.seek(0)
+    return tail_of(raw.decode("utf-8", "replace") for raw in log)
+
+
+def _declared_plugins(project: Path) -> list[tuple[str, str, str]]:
+    """(plugin type, name, executable) of every plugin that gets its own virtualenv."""
+    # PyYAML comes with Meltano; imported by name so its (optional) stubs do not matter.
+    yaml = importlib.import_module("yaml")
+    data = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8")) or {}
+    found: list[tuple[str, str, str]] = []
+    for plugin_type, plugins in (data.get("plugins") or {}).items():
+        for plugin in plugins or []:
+            if plugin_type in _PLUGIN_DIRS and plugin.get("pip_url"):
+                name = str(plugin["name"])
+                found.append((plugin_type, name, str(plugin.get("executable") or name)))
+    return found
+
+
+def _missing_plugins(project: Path) -> list[str]:
+    return [f"{kind[:-1]} {name}" for kind, name, executable in _declared_plugins(project)
+            if not (project / ".meltano" / _PLUGIN_DIRS[kind] / name / "venv" / "bin"
+                    / executable).exists()]
+
+
+def meltano_installed(project_dir: str | os.PathLike[str] | None = None) -> bool:
+    """True when Meltano is runnable and every plugin of the project is installed."""
+    try:
+        project = resolve_project_dir(project_dir)
+        find_meltano()
+        return not _missing_plugins(project)
+    except (ProjectError, OSError):
+        return False
+
+
+def check_project(project_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Human-readable problems with the Meltano project (empty when it is ready), for `doctor`."""
+    problems: list[str] = []
+    try:
+        project = resolve_project_dir(project_dir)
+    except ProjectError as exc:
+        return [str(exc)]
+    try:
+        find_meltano()
+    except ProjectError as exc:
+        problems.append(str(exc))
+    try:
+        missing = _missing_plugins(project)
+    except Exception as exc:  # any failure to read or parse meltano.yml is a problem to report
+        problems.append(f"{project / 'meltano.yml'} cannot be read: {type(exc).__name__}.")
+    else:
+        if missing:
+            problems.append(f"Meltano plugins not installed in {project}: "
+                            f"{', '.join(missing)}. Run `meltano install` there.")
+    return problems
+
+
+def install_project(project_dir: str | os.PathLike[str] | None = None, *,
+                    env: Mapping[str, str] | None = None, timeout: float | None = None,
+                    lock_timeout: float | None = None) -> Path:
+    """Run `meltano install` in the project (idempotent: re-running reinstalls in seconds)."""
+    project = resolve_project_dir(project_dir)
+    with project_lock(project, lock_timeout):
+        code, tail = run_meltano(project, ["install"], meltano_env(env), timeout)
+    if code != 0:
+        what = "timed out" if code is None else f"exited with code {code}"
+        raise InstallError(f"`meltano install` in {project} {what}.", exit_code=code,
+                           log_tail=tail)
+    return project

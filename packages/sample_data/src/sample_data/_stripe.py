@@ -1,0 +1,205 @@
+"""Stripe objects: customers, one invoice per session, payment intents and refunds.
+
+Each paying client is a `customer` whose email is the Dataverse contact's and whose metadata holds
+the contact GUID. Every session of theirs is billed by an invoice (`send_invoice`, due in 14 days;
+metadata links the Dataverse session); its status comes from the practice's `Bill` (mostly paid,
+recent ones often open, a few void or uncollectible). Paid invoices have a succeeded
+`payment_intent`; about one in twenty is later refunded, in full or in part. Amounts are integer
+cents, currency `usd`, times unix seconds. Objects reference each other by id as Stripe's do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sample_data._dataverse import contact_created, session_guid
+from sample_data._ids import base62, rng_for, stripe_id, unix
+from sample_data._people import PRACTICE_NAME
+from sample_data._practice import Practice
+
+
+@dataclass(frozen=True)
+class _Customer:
+    id: str
+    prefix: str
+    created: datetime
+    payment_method: str
+
+
+def _customer(practice: Practice, c: int) -> _Customer:
+    rng = rng_for(practice.seed, "customer", c)
+    created = contact_created(practice, c) + timedelta(hours=rng.randint(1, 72),
+                                                       seconds=rng.randint(0, 3599))
+    return _Customer(stripe_id(rng, "cus", 14), rng.randbytes(4).hex().upper(), created,
+                     stripe_id(rng, "pm"))
+
+
+def iter_customers(practice: Practice) -> Iterator[dict[str, Any]]:
+    for c in range(practice.customers):
+        p = practice.client(c)
+        cust = _customer(practice, c)
+        bills = practice.bills(c)
+        delinquent = any(b.status == "uncollectible" for b in bills)
+        yield {
+            "id": cust.id,
+            "object": "customer",
+            "address": None,
+            "balance": 0,
+            "created": unix(cust.created),
+            "currency": "usd",
+            "default_source": None,
+            "delinquent": delinquent,
+            "description": None,
+            "discount": None,
+            "email": p.email,
+            "invoice_prefix": cust.prefix,
+            "invoice_settings": {"custom_fields": None, "default_payment_method":
+                                 cust.payment_method, "footer": None, "rendering_options": None},
+            "livemode": False,
+            "metadata": {"dataverse_contact_id": p.contact_id},
+            "name": p.name,
+            "next_invoice_sequence": len(bills) + 1,
+            "phone": p.phone,
+            "preferred_locales": ["en-US"],
+            "shipping": None,
+            "tax_exempt": "none",
+            "test_clock": None,
+        }
+
+
+def _billing(practice: Practice) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None,
+                                                   dict[str, Any] | None]]:
+    """(invoice, payment intent or None, refund or None) for every billed session."""
+    for c in range(practice.customers):
+        p = practice.client(c)
+        sched = practice.schedule(c)
+        cust = _customer(practice, c)
+        rng = rng_for(practice.seed, "invoices", c)
+        for bill in practice.bills(c):
+            k = bill.session
+            in_id, pi_id, ch_id = stripe_id(rng, "in"), stripe_id(rng, "pi"), stripe_id(rng, "ch")
+            re_id, il_id, txn_id = stripe_id(rng, "re"), stripe_id(rng, "il"), stripe_id(rng, "txn")
+            hosted = base62(rng, 40)
+            reason = rng.choice(("requested_by_customer", "duplicate"))
+            session = sched.at(k)
+            issued = session + timedelta(hours=2, seconds=rng.randint(0, 900))
+            fee = sched.fee_cents
+            paid = bill.status == "paid"
+            paid_at = issued + bill.paid_after
+            number = f"{cust.prefix}-{k + 1:04d}"
+            transitions = {
+                "finalized_at": unix(issued),
+                "marked_uncollectible_at": (unix(issued + timedelta(days=30))
+                                            if bill.status == "uncollectible" else None),
+                "paid_at": unix(paid_at) if paid else None,
+                "voided_at": unix(issued + timedelta(days=3)) if bill.status == "void" else None,
+            }
+            invoice = {
+                "id": in_id,
+                "object": "invoice",
+                "account_country": "US",
+                "account_name": PRACTICE_NAME,
+                "amount_due": fee,
+                "amount_paid": fee if paid else 0,
+                "amount_remaining": 0 if paid else fee,
+                "attempt_count": 1 if paid else 0,
+                "attempted": paid,
+                "auto_advance": bill.status == "open",
+                "billing_reason": "manual",
+                "collection_method": "send_invoice",
+                "created": unix(issued),
+                "currency": "usd",
+                "customer": cust.id,
+                "customer_email": p.email,
+                "customer_name": p.name,
+                "description": f"Counseling session {k + 1}",
+                "due_date": unix(issued + timedelta(days=14)),
+                "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_1Bw7Rk/test_{hosted}",
+                "lines": {
+                    "object": "list",
+                    "data": [{
+                        "id": il_id,
+                        "object": "line_item",
+                        "amount": fee,
+                        "currency": "usd",
+                        "description": "Individual therapy session (53 minutes)",
+                        "metadata": {},
+                        "period": {"start": unix(session),
+                                   "end": unix(session + timedelta(minutes=53))},
+                        "quantity": 1,
+                    }],
+                    "has_more": False,
+                    "total_count": 1,
+                    "url": f"/v1/invoices/{in_id}/lines",
+                },
+                "livemode": False,
+                "metadata": {"dataverse_session_id": session_guid(practice.seed, c, k + 1),
+                             "dataverse_contact_id": p.contact_id},
+                "number": number,
+                "payment_intent": pi_id if paid else None,
+                "period_end": unix(issued),
+                "period_start": unix(issued),
+                "status": bill.status,
+                "status_transitions": transitions,
+                "subtotal": fee,
+                "total": fee,
+            }
+            intent = refund = None
+            if paid:
+                intent = {
+                    "id": pi_id,
+                    "object": "payment_intent",
+                    "amount": fee,
+                    "amount_capturable": 0,
+                    "amount_received": fee,
+                    "capture_method": "automatic",
+                    "confirmation_method": "automatic",
+                    "created": unix(issued),
+                    "currency": "usd",
+                    "customer": cust.id,
+                    "description": f"Payment for Invoice {number}",
+                    "invoice": in_id,
+                    "latest_charge": ch_id,
+                    "livemode": False,
+                    "metadata": {},
+                    "payment_method": cust.payment_method,
+                    "payment_method_types": ["card"],
+                    "receipt_email": p.email,
+                    "status": "succeeded",
+                }
+            if bill.refunded:
+                refund = {
+                    "id": re_id,
+                    "object": "refund",
+                    "amount": fee // 2 if bill.partial_refund else fee,
+                    "balance_transaction": txn_id,
+                    "charge": ch_id,
+                    "created": unix(paid_at + bill.refund_after),
+                    "currency": "usd",
+                    "metadata": {},
+                    "payment_intent": pi_id,
+                    "reason": reason,
+                    "receipt_number": None,
+                    "status": "succeeded",
+                }
+            yield invoice, intent, refund
+
+
+def iter_invoices(practice: Practice) -> Iterator[dict[str, Any]]:
+    for invoice, _, _ in _billing(practice):
+        yield invoice
+
+
+def iter_payment_intents(practice: Practice) -> Iterator[dict[str, Any]]:
+    for _, intent, _ in _billing(practice):
+        if intent is not None:
+            yield intent
+
+
+def iter_refunds(practice: Practice) -> Iterator[dict[str, Any]]:
+    for _, _, refund in _billing(practice):
+        if refund is not None:
+            yield refund

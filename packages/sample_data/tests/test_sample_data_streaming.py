@@ -1,0 +1,61 @@
+"""Generation streams: 200,000 records are written in the memory that 2,000 take.
+
+tracemalloc slows this generator about fivefold, so the large run measures the peak resident set
+(`ru_maxrss`) of child processes instead: each writes a small data set, then its share of the
+200,000-record one (email in one child, everything else in the other, in parallel to keep the
+suite fast), and its peak must barely move. A short traced run checks the streaming path itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import sample_data
+
+_CHILD = """
+import json, resource, sys
+import sample_data
+out, small, big, only = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")
+sample_data.generate(out + "/small", size=small, sources=only)
+rss_small = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+manifest = sample_data.generate(out + "/big", size=big, sources=only)
+rss_big = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"small_kb": rss_small, "big_kb": rss_big,
+                  "files": {f.path: f.records for f in manifest.files}}))
+"""
+SIZE = 200_000
+
+
+def test_200k_records_stream_in_flat_memory(tmp_path: Path) -> None:
+    halves = ["gmail,exchange", "google_forms,dataverse,stripe"]
+    children = [
+        subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path / str(i)), "2000",
+                          str(SIZE), only], stdout=subprocess.PIPE, text=True)
+        for i, only in enumerate(halves)
+    ]
+    files: dict[str, int] = {}
+    for child in children:
+        out, _ = child.communicate(timeout=600)
+        assert child.returncode == 0
+        result = json.loads(out)
+        files.update(result["files"])
+        growth_mb = (result["big_kb"] - result["small_kb"]) / 1024
+        assert growth_mb < 10, result
+        assert result["big_kb"] / 1024 < 100, result
+    assert files == sample_data.expected_counts(size=SIZE)
+    assert sum(files.values()) == SIZE
+
+
+def test_iter_records_traced_peak_is_small() -> None:
+    tracemalloc.start()
+    try:
+        n = sum(1 for _ in sample_data.iter_records("gmail", "gmail-acct1", "email", count=500))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n == 500
+    assert peak < 8 * 1024 * 1024

@@ -1,0 +1,1 @@
+"""Jobs the core tests register in-process (through fake entry points)."""
