@@ -61,9 +61,7 @@ def _bigquery(emulator: BigQueryEmulator) -> Warehouse:
     from lorchestra.warehouse.bigquery_backend import BigQueryWarehouse
 
     dataset = f"t_{uuid.uuid4().hex[:10]}"
-    warehouse = BigQueryWarehouse(
-        emulator.project, dataset, client=emulator.client()
-    )
+    warehouse = BigQueryWarehouse(emulator.project, dataset, client=emulator.client())
     warehouse.ensure_tables(TABLES.values())
     return warehouse
 

@@ -18,7 +18,9 @@ JOBS = {
 
 def fake_entry_points() -> list[metadata.EntryPoint]:
     eps = [metadata.EntryPoint(n, v, "lorchestra.jobs.testpkg") for n, v in JOBS.items()]
-    eps.append(metadata.EntryPoint("broken", "tests.no_such_module:job", "lorchestra.jobs.brokenpkg"))
+    eps.append(
+        metadata.EntryPoint("broken", "tests.no_such_module:job", "lorchestra.jobs.brokenpkg")
+    )
     eps.append(metadata.EntryPoint("other", "json:dumps", "some.other.group"))
     return eps
 

@@ -60,7 +60,8 @@ class BigQueryWarehouse:
                 from google.auth.credentials import AnonymousCredentials
 
                 options["client_options"] = {"api_endpoint": api_endpoint}
-                credentials = AnonymousCredentials()
+                # google-auth ships no type hints for this constructor.
+                credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
             if not project:
                 raise ConfigError(
                     "BigQuery needs a project: set GOOGLE_CLOUD_PROJECT or bigquery.project."

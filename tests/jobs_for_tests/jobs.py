@@ -26,8 +26,12 @@ def hello(
     """Write ``count`` objects to raw_objects and return the counts."""
     objects = [{"id": f"obj-{i}", "n": i, "tags": tags or []} for i in range(count)]
     result = upsert_objects(
-        bq_client, objects, source_system="test", connection_name=account or "default",
-        object_type="thing", external_id="id",
+        bq_client,
+        objects,
+        source_system="test",
+        connection_name=account or "default",
+        object_type="thing",
+        external_id="id",
     )
     return {**result.counts(), "since_given": since is not None, "note": "text is dropped"}
 
@@ -49,13 +53,25 @@ def explode(bq_client: Any, patient: str | None = None) -> None:
 def careful(bq_client: Any, dry_run: bool = False) -> dict[str, int]:
     """Declares dry_run, so it is called during --dry-run and must write nothing."""
     if not dry_run:
-        upsert_objects(bq_client, [{"id": "x"}], source_system="test", connection_name="c",
-                       object_type="thing", external_id="id")
+        upsert_objects(
+            bq_client,
+            [{"id": "x"}],
+            source_system="test",
+            connection_name="c",
+            object_type="thing",
+            external_id="id",
+        )
     return {"dry_run": int(dry_run)}
 
 
 def rejecting(bq_client: Any) -> dict[str, int]:
     """Writes one good and one bad record."""
-    result = upsert_objects(bq_client, [{"id": "ok"}, {"no_id": 1}], source_system="test",
-                            connection_name="c", object_type="thing", external_id="id")
+    result = upsert_objects(
+        bq_client,
+        [{"id": "ok"}, {"no_id": 1}],
+        source_system="test",
+        connection_name="c",
+        object_type="thing",
+        external_id="id",
+    )
     return result.counts()

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ingestor
 import pytest
 import sample_data
-
-import ingestor
 
 CANARY = "CANARY-4b1d-PHI-must-not-leak"
 

@@ -8,11 +8,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import ingestor
-from ingestor import ExtractError, LockTimeoutError
-from ingestor._project import project_lock
+import pytest
+from ingestor import ExtractError
 
 pytestmark = pytest.mark.slow
 
@@ -127,15 +125,3 @@ def test_install_project_is_idempotent(meltano_project: Path) -> None:
     assert ingestor.install_project(meltano_project) == meltano_project
     assert ingestor.meltano_installed(meltano_project)
     assert ingestor.check_project(meltano_project) == []
-
-
-@pytest.mark.parametrize("marker", [pytest.param(None, marks=())])
-def test_lock_timeout_is_a_clear_error(
-        meltano_project: Path, tmp_path: Path, marker: None) -> None:
-    with project_lock(meltano_project), pytest.raises(LockTimeoutError) as caught:
-        ingestor.extract_to_jsonl(TAP, "locked", config={"path": "/nonexistent.jsonl"},
-                                  project_dir=meltano_project, output_root=tmp_path,
-                                  lock_timeout=0.3)
-    assert "held the lock" in str(caught.value)
-    assert isinstance(caught.value, ExtractError)
-    assert not (tmp_path / TAP / "locked").exists()

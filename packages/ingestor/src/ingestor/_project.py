@@ -159,6 +159,9 @@ def run_meltano(project: Path, args: Sequence[str], env: Mapping[str, str],
         except subprocess.TimeoutExpired:
             _kill_group(process)
             code = None
+        except BaseException:
+            _kill_group(process)  # e.g. Ctrl-C: the new session would not get the signal
+            raise
         return code, _read_tail(log)
 
 

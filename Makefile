@@ -1,0 +1,45 @@
+# lorchestra: `make demo` runs the pipeline on synthetic data, `make test` runs every test.
+# Everything installs into .venv/ (and the BigQuery emulator into .venv-bqemu/) from PyPI.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml),-e $(dir $(p)))
+DEMO_HOME ?= $(CURDIR)/.demo/home
+DEMO_DATA := $(CURDIR)/.demo/data
+
+.PHONY: install demo test lint typecheck pytest bench emulator clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: pyproject.toml $(wildcard packages/*/pyproject.toml) | $(BIN)/python
+	$(UV) -e ".[dev]" $(PACKAGES)
+	touch $@
+
+install: $(VENV)/.installed
+
+emulator:
+	PYTHON=$(PYTHON) bash tools/bqemulator/install.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install emulator
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+demo: install
+	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .venv-bqemu .demo

@@ -1,0 +1,128 @@
+"""Argument conversion, time windows, discovery over fake entry points, and settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lorchestra.arguments import JobSignature, parse_job_options
+from lorchestra.config import load_settings
+from lorchestra.discovery import discover, find_job
+from lorchestra.errors import ConfigError, InvalidJobArguments, JobLoadError, JobNotFound
+from lorchestra.timespec import parse_instant
+from tests.fake_entry_points import fake_entry_points
+from tests.jobs_for_tests.jobs import hello
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def parse(*tokens: str, job: Any = hello) -> dict[str, Any]:
+    return parse_job_options(JobSignature.of(job), list(tokens), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-7d", datetime(2026, 11, 15, 12, 0, tzinfo=UTC)),
+        ("-12h", datetime(2026, 11, 22, 0, 0, tzinfo=UTC)),
+        ("-2w", datetime(2026, 11, 8, 12, 0, tzinfo=UTC)),
+        ("-30m", datetime(2026, 11, 22, 11, 30, tzinfo=UTC)),
+        ("2026-01-31", datetime(2026, 1, 31, tzinfo=UTC)),
+        ("2026-01-31T10:00:00+02:00", datetime(2026, 1, 31, 8, tzinfo=UTC)),
+        ("2026-01-31T10:00:00Z", datetime(2026, 1, 31, 10, tzinfo=UTC)),
+    ],
+)
+def test_parse_instant(text: str, expected: datetime) -> None:
+    assert parse_instant(text, NOW) == expected
+
+
+def test_conversion_by_annotation() -> None:
+    kwargs = parse(
+        "--account",
+        "acct1",
+        "--since",
+        "-7d",
+        "--count=4",
+        "--ratio",
+        "0.25",
+        "--verbose",
+        "--day",
+        "2026-01-02",
+        "--tags",
+        "a,b",
+        "--tags",
+        "c",
+    )
+    assert kwargs == {
+        "account": "acct1",
+        "since": "2026-11-15T12:00:00Z",
+        "count": 4,
+        "ratio": 0.25,
+        "verbose": True,
+        "day": date(2026, 1, 2),
+        "tags": ["a", "b", "c"],
+    }
+
+
+def test_booleans_take_values_and_negation() -> None:
+    assert parse("--verbose", "false")["verbose"] is False
+    assert parse("--no-verbose")["verbose"] is False
+    assert parse("--verbose", "--count", "1")["verbose"] is True
+
+
+def test_values_never_echoed_in_errors() -> None:
+    with pytest.raises(InvalidJobArguments) as error:
+        parse("--count", "jane@example.org")
+    assert "jane" not in str(error.value)
+
+
+def test_until_before_since_is_refused() -> None:
+    with pytest.raises(InvalidJobArguments, match="--until is before --since"):
+        parse("--since", "-1d", "--until", "-2d")
+
+
+def test_discovery_reads_only_lorchestra_groups() -> None:
+    refs = discover(fake_entry_points())
+    assert {r.package for r in refs} == {"testpkg", "brokenpkg"}
+    assert find_job("testpkg", "hello", fake_entry_points()).target.endswith(":hello")
+    with pytest.raises(JobNotFound):
+        find_job("testpkg", "missing", fake_entry_points())
+    broken = find_job("brokenpkg", "broken", fake_entry_points())
+    with pytest.raises(JobLoadError, match="cannot load job 'broken': ModuleNotFoundError"):
+        broken.load()
+
+
+def test_discovery_does_not_import_job_modules() -> None:
+    eps = [metadata.EntryPoint("x", "tests.never_imported_module:job", "lorchestra.jobs.p")]
+    assert [r.name for r in discover(eps)] == ["x"]
+
+
+def test_settings_precedence(tmp_path: Path) -> None:
+    config = tmp_path / "lorchestra.toml"
+    config.write_text(
+        'home = "/from/file"\n[warehouse]\nbatch_size = 10\n[duckdb]\nlock_timeout = 3\n'
+    )
+    env = {
+        "LORCHESTRA_HOME": "/from/env",
+        "LORCHESTRA_BQ_DATASET": "ds",
+        "BQ_EVENTS_DATASET": "old",
+    }
+    settings = load_settings(config, {"warehouse.batch_size": 99}, environ=env)
+    assert settings.home == Path("/from/env")
+    assert settings.warehouse.batch_size == 99
+    assert settings.duckdb.lock_timeout == 3
+    assert settings.bigquery.dataset == "ds"
+    assert load_settings(environ={"BQ_EVENTS_DATASET": "old"}).bigquery.dataset == "old"
+
+
+def test_bad_configuration_is_one_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "lorchestra.toml"
+    config.write_text("[warehouse]\nbackend = 'oracle'\n")
+    with pytest.raises(ConfigError, match="Invalid setting warehouse.backend"):
+        load_settings(config, environ={})
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", environ={})

@@ -1,0 +1,101 @@
+"""The other commands: jobs, doctor, init, sql, query, stats, runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lorchestra.cli import app
+from tests import fake_entry_points
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_entry_points.install(monkeypatch)
+
+
+def test_jobs_list_and_json(home: Path) -> None:
+    table = runner.invoke(app, ["jobs", "list"])
+    assert table.exit_code == 0 and "hello" in table.output and "brokenpkg" in table.output
+    listed = json.loads(runner.invoke(app, ["jobs", "list", "testpkg", "--json"]).output)
+    assert [j["job"] for j in listed] == sorted(fake_entry_points.JOBS)
+
+
+def test_jobs_show(home: Path) -> None:
+    shown = runner.invoke(app, ["jobs", "show", "testpkg", "hello", "--json"])
+    info = json.loads(shown.output)
+    assert info["signature"].startswith("hello(bq_client: 'Any', account: 'str | None' = None")
+    assert "jobs_for_tests/jobs.py" in info["location"]
+    broken = runner.invoke(app, ["jobs", "show", "brokenpkg", "broken"])
+    assert broken.exit_code == 1 and "cannot load job" in broken.output
+
+
+def test_doctor_reports_broken_packages_and_fails(home: Path) -> None:
+    result = runner.invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in json.loads(result.output)}
+    assert checks["package brokenpkg"]["status"] == "FAIL"
+    assert checks["package testpkg"]["status"] == "ok"
+    assert checks["warehouse"]["status"] == "ok"
+    assert checks["data home"]["status"] == "ok"
+
+
+def test_doctor_flags_a_shared_home(home: Path) -> None:
+    home.chmod(0o755)
+    checks = {c["check"]: c for c in json.loads(runner.invoke(app, ["doctor", "--json"]).output)}
+    assert checks["data home"]["status"] == "FAIL"
+
+
+def test_init_sql_and_write_guard(home: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["run-job", "testpkg", "hello", "--count", "3"]).exit_code == 0
+    out = runner.invoke(app, ["sql", "SELECT COUNT(*) AS n FROM raw_objects", "--json"])
+    assert json.loads(out.output) == [{"n": 3}]
+    csv_out = runner.invoke(
+        app, ["sql", "--csv"], input="SELECT external_id FROM raw_objects ORDER BY external_id"
+    )
+    assert csv_out.output.splitlines() == ["external_id", "obj-0", "obj-1", "obj-2"]
+    refused = runner.invoke(app, ["sql", "DELETE FROM raw_objects"])
+    assert refused.exit_code == 2 and "--write" in refused.output
+    allowed = runner.invoke(app, ["sql", "--write", "DELETE FROM raw_objects"])
+    assert allowed.exit_code == 0
+    bad = runner.invoke(app, ["sql", "SELEC oops"])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_named_queries_stats_and_runs(home: Path) -> None:
+    assert runner.invoke(app, ["run-job", "testpkg", "hello"]).exit_code == 0
+    assert runner.invoke(app, ["run-job", "testpkg", "explode"]).exit_code == 1
+    names = runner.invoke(app, ["query", "--list", "--json"])
+    assert {"raw_counts", "recent_failures"} <= {q["name"] for q in json.loads(names.output)}
+    rows = json.loads(runner.invoke(app, ["query", "raw_counts", "--json"]).output)
+    assert rows[0]["objects"] == 2
+    missing = runner.invoke(app, ["query", "recent_failures"])
+    assert missing.exit_code == 2 and "--param for: days" in missing.output
+    failures = runner.invoke(app, ["query", "recent_failures", "-p", "days=1", "--json"])
+    assert [r["job"] for r in json.loads(failures.output)] == ["explode"]
+    (home / "queries").mkdir()
+    (home / "queries" / "mine.sql").write_text("-- Mine.\nSELECT 1 AS one")
+    assert json.loads(runner.invoke(app, ["query", "mine", "--json"]).output) == [{"one": 1}]
+
+    raw = json.loads(runner.invoke(app, ["stats", "raw", "--json"]).output)
+    assert raw[0]["objects"] == 2 and raw[0]["source_system"] == "test"
+    jobs = {j["job"]: j for j in json.loads(runner.invoke(app, ["stats", "jobs", "--json"]).output)}
+    assert jobs["explode"]["failed"] == 1 and jobs["hello"]["runs"] == 1
+    assert json.loads(runner.invoke(app, ["stats", "canonical", "--json"]).output) == []
+
+    runs = json.loads(runner.invoke(app, ["runs", "list", "--json"]).output)
+    assert [r["status"] for r in runs] == ["failed", "completed"]
+    shown = runner.invoke(app, ["runs", "show", runs[1]["run_id"], "--json"])
+    assert [e["event_type"] for e in json.loads(shown.output)] == [
+        "job.started",
+        "upsert.completed",
+        "job.completed",
+    ]
+    assert runner.invoke(app, ["runs", "show", "nope"]).exit_code == 1
