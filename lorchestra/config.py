@@ -35,6 +35,7 @@ ENVIRONMENT: dict[str, str] = {
     "LORCHESTRA_BQ_ENDPOINT": "bigquery.api_endpoint",
     "LORCHESTRA_LOG_LEVEL": "logging.level",
     "LORCHESTRA_MELTANO_PROJECT": "meltano.project",
+    "LORCHESTRA_SAMPLE_DATA": "sample_data",
 }
 
 
@@ -75,6 +76,7 @@ class ConnectionSettings(BaseModel):
     source_system: str
     tap: str
     object_type: str
+    connection_name: str | None = None  # defaults to the table key
     external_id: str = "id"
     settings: dict[str, Any] = Field(default_factory=dict)
 
@@ -89,6 +91,7 @@ class Settings(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     meltano: MeltanoSettings = Field(default_factory=MeltanoSettings)
     connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
+    sample_data: Path | None = None
     source_file: Path | None = None
 
     @property

@@ -155,7 +155,9 @@ def print_rows(
         table.add_column(col)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in cols))
-    Console(soft_wrap=True).print(table)
+    # Off a terminal rich assumes 80 columns; widen so piped output is not truncated.
+    width = None if sys.stdout.isatty() else 240
+    Console(soft_wrap=True, width=width).print(table)
     if not rows:
         typer.echo("(no rows)")
 

@@ -35,7 +35,7 @@ def list_jobs(
     elif not rows:
         typer.echo(f"No jobs found{f' in package {package!r}' if package else ''}.")
     else:
-        print_rows(rows, columns=["package", "job", "target", "distribution", "version"])
+        print_rows(rows, columns=["package", "job", "distribution", "version"])
 
 
 @app.command("show")

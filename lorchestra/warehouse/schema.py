@@ -109,6 +109,20 @@ CANONICAL_OBJECTS = TableSpec(
     description="Canonical objects derived from raw objects, with lineage.",
 )
 
+CANONICAL_REJECTIONS = TableSpec(
+    name="canonical_rejections",
+    columns=_cols(
+        "idem_key STRING!, source_idem_key STRING!, transform_ref STRING!, "
+        "source_payload_hash STRING, reason STRING!, payload_hash STRING!, " + _SEEN
+    ),
+    cluster_by=("idem_key",),
+    key="idem_key",
+    hash_column="payload_hash",
+    insert_only=("first_seen",),
+    touch=("last_seen",),
+    description="Raw objects a transform rejected, with a reason naming field and rule only.",
+)
+
 MEASUREMENT_EVENTS = TableSpec(
     name="measurement_events",
     columns=_cols(
@@ -116,7 +130,7 @@ MEASUREMENT_EVENTS = TableSpec(
         "instrument_version STRING, binding_id STRING, binding_version STRING, "
         "occurred_at TIMESTAMP, score FLOAT64, band STRING, scales JSON, bands JSON, "
         "flags JSON, n_missing INT64, prorated BOOL, functional_difficulty INT64, "
-        "payload_hash STRING!, " + _SEEN
+        "source_payload_hash STRING, payload_hash STRING!, " + _SEEN
     ),
     cluster_by=("subject_id", "instrument_id"),
     key="event_key",
@@ -145,7 +159,14 @@ OBSERVATIONS = TableSpec(
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
-    for spec in (EVENT_LOG, RAW_OBJECTS, CANONICAL_OBJECTS, MEASUREMENT_EVENTS, OBSERVATIONS)
+    for spec in (
+        EVENT_LOG,
+        RAW_OBJECTS,
+        CANONICAL_OBJECTS,
+        CANONICAL_REJECTIONS,
+        MEASUREMENT_EVENTS,
+        OBSERVATIONS,
+    )
 }
 
 

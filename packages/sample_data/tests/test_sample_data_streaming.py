@@ -1,7 +1,8 @@
 """Generation streams: 200,000 records are written in the memory that 2,000 take.
 
-tracemalloc slows this generator about fivefold, so the large run measures the peak resident set
-(`ru_maxrss`) of child processes instead: each writes a small data set, then its share of the
+tracemalloc slows this generator about fivefold, so the large run measures the peak resident
+set of child processes instead (VmHWM from /proc, which starts afresh at exec; `ru_maxrss`
+would carry over the parent pytest's peak through fork): each writes a small data set, then its share of the
 200,000-record one (email in one child, everything else in the other, in parallel to keep the
 suite fast), and its peak must barely move. A short traced run checks the streaming path itself.
 """
@@ -17,13 +18,19 @@ from pathlib import Path
 import sample_data
 
 _CHILD = """
-import json, resource, sys
+import json, sys
 import sample_data
+def peak_kb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
 out, small, big, only = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(",")
 sample_data.generate(out + "/small", size=small, sources=only)
-rss_small = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_small = peak_kb()
 manifest = sample_data.generate(out + "/big", size=big, sources=only)
-rss_big = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_big = peak_kb()
 print(json.dumps({"small_kb": rss_small, "big_kb": rss_big,
                   "files": {f.path: f.records for f in manifest.files}}))
 """
@@ -38,8 +45,8 @@ def test_200k_records_stream_in_flat_memory(tmp_path: Path) -> None:
         for i, only in enumerate(halves)
     ]
     files: dict[str, int] = {}
-    for child in children:
-        out, _ = child.communicate(timeout=600)
+    outputs = [child.communicate(timeout=600)[0] for child in children]
+    for child, out in zip(children, outputs, strict=True):
         assert child.returncode == 0
         result = json.loads(out)
         files.update(result["files"])

@@ -1,0 +1,324 @@
+"""Ingester jobs: source → Meltano → JSONL → ``raw_objects``, with events around each step.
+
+For each selected connection the job resolves its window (``--since``, else the end of the
+connection's last successful run recorded in ``event_log``; ``--full-refresh`` ignores that),
+runs the extractor through the ingestor, streams the JSONL through ``upsert_objects`` and emits
+``ingest.started`` / ``ingest.completed`` (read, inserted, updated, unchanged, rejected) or
+``ingest.failed``. Malformed lines and records without an id are rejected, counted and written
+with their reason to a quarantine file (0600) in the data home; the rest loads. A tap failure
+fails the job and writes nothing to the object tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from lorchestra.config import Settings, load_settings
+from lorchestra.connections import Connection, select
+from lorchestra.errors import LorchestraError
+from lorchestra.home import open_private, private_dir
+from lorchestra.run_context import current_run, new_run_id
+from lorchestra.stack_clients.event_client import emit, upsert_objects
+from lorchestra.timespec import isoformat_utc
+
+_LAST_WINDOW_SQL = """
+SELECT JSON_VALUE(payload, '$.window_end') AS window_end
+FROM event_log
+WHERE event_type = 'ingest.completed' AND connection_name = @connection
+  AND target_object_type = @object_type
+ORDER BY created_at DESC
+LIMIT 1
+"""
+
+
+class IngestError(LorchestraError):
+    """An extraction failed; the message carries the exit code and a sanitised log line."""
+
+
+def extract_gmail(
+    bq_client: Any,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """Extract Gmail messages (users.messages.get, format=full) into raw_objects."""
+    return _extract(bq_client, "gmail", account, since, until, full_refresh)
+
+
+def extract_exchange(
+    bq_client: Any,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """Extract Microsoft Graph (Exchange) messages into raw_objects."""
+    return _extract(bq_client, "exchange", account, since, until, full_refresh)
+
+
+def extract_forms(
+    bq_client: Any,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """Extract Google Forms responses into raw_objects."""
+    return _extract(bq_client, "google_forms", account, since, until, full_refresh)
+
+
+def extract_dataverse(
+    bq_client: Any,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """Extract Dataverse contacts and clinical sessions into raw_objects."""
+    return _extract(bq_client, "dataverse", account, since, until, full_refresh)
+
+
+def extract_stripe(
+    bq_client: Any,
+    account: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """Extract Stripe customers, invoices, payment intents and refunds into raw_objects."""
+    return _extract(bq_client, "stripe", account, since, until, full_refresh)
+
+
+def extract(
+    bq_client: Any,
+    connection: str,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, Any]:
+    """Extract one configured connection (by its key or connection name)."""
+    settings = _settings()
+    return _run_all(
+        bq_client, settings, select(settings, key=connection), since, until, full_refresh
+    )
+
+
+def _extract(
+    bq_client: Any,
+    source: str,
+    account: str | None,
+    since: str | None,
+    until: str | None,
+    full_refresh: bool,
+) -> dict[str, Any]:
+    settings = _settings()
+    chosen = select(settings, source_system=source, account=account)
+    return _run_all(bq_client, settings, chosen, since, until, full_refresh)
+
+
+def _run_all(
+    bq_client: Any,
+    settings: Settings,
+    connections: list[Connection],
+    since: str | None,
+    until: str | None,
+    full_refresh: bool,
+) -> dict[str, Any]:
+    totals: dict[str, Any] = {
+        "read": 0,
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "connections": {},
+    }
+    for connection in connections:
+        counts = ingest_connection(
+            bq_client, settings, connection, since=since, until=until, full_refresh=full_refresh
+        )
+        totals["connections"][connection.key] = counts
+        for name in ("read", "inserted", "updated", "unchanged", "rejected"):
+            totals[name] += counts[name]
+    return totals
+
+
+def ingest_connection(
+    bq_client: Any,
+    settings: Settings,
+    connection: Connection,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> dict[str, int]:
+    """Extract one connection and load it; returns its counts."""
+    import ingestor
+
+    run = current_run()
+    run_id = run.run_id if run else new_run_id()
+    window_end = until or isoformat_utc(datetime.now(UTC))
+    if since is None and not full_refresh:
+        since = _last_window_end(bq_client, connection)
+    common = {
+        "connection_name": connection.connection_name,
+        "target_object_type": connection.object_type,
+    }
+    emit(
+        bq_client,
+        "ingest.started",
+        connection.source_system,
+        {"tap": connection.tap, "window_start": since, "window_end": window_end},
+        status="started",
+        **common,
+    )
+    output_root = private_dir(settings.home / "extract")
+    try:
+        path = ingestor.extract_to_jsonl(
+            connection.tap,
+            f"{run_id}-{_slug(connection.key)}",
+            since=since,
+            until=until,
+            config=connection.settings,
+            output_root=output_root,
+            project_dir=settings.meltano.project,
+        )
+    except ingestor.IngestorError as exc:
+        message = _one_line(exc)
+        emit(
+            bq_client,
+            "ingest.failed",
+            connection.source_system,
+            {"tap": connection.tap},
+            status="failed",
+            error_message=message,
+            **common,
+        )
+        raise IngestError(f"Extraction for {connection.key} failed: {message}") from exc
+    quarantine = _Quarantine(settings.home, run_id, connection)
+    try:
+        records = _records(path, quarantine)
+        result = upsert_objects(
+            bq_client,
+            records,
+            source_system=connection.source_system,
+            connection_name=connection.connection_name,
+            object_type=connection.object_type,
+            external_id=connection.external_id,
+            emit_event=False,
+        )
+    finally:
+        quarantine.close()
+    for rejection in result.rejections:
+        quarantine.add_rejection(
+            rejection.position + quarantine.bad_lines_before(rejection.position),
+            rejection.reason,
+            path,
+        )
+    quarantine.close()
+    read = result.written + result.rejected + quarantine.bad_lines
+    counts = {"read": read, **result.counts(), "rejected": result.rejected + quarantine.bad_lines}
+    emit(
+        bq_client,
+        "ingest.completed",
+        connection.source_system,
+        {
+            **counts,
+            "window_start": since,
+            "window_end": window_end,
+            "quarantine": quarantine.relative_path if counts["rejected"] else None,
+        },
+        **common,
+    )
+    path.unlink(missing_ok=True)  # the backup and the warehouse now hold these records
+    return counts
+
+
+def _records(path: Path, quarantine: _Quarantine) -> Iterator[Any]:
+    import ingestor
+
+    for item in ingestor.iter_jsonl_records(path, on_error="yield"):
+        if isinstance(item, ingestor.BadLine):
+            quarantine.add_bad_line(item.line_number, item.reason, path)
+            continue
+        yield item
+
+
+class _Quarantine:
+    """Rejected records with their reasons, in ``<home>/quarantine/<run>/``, 0600."""
+
+    def __init__(self, home: Path, run_id: str, connection: Connection) -> None:
+        self.path = home / "quarantine" / run_id / f"{_slug(connection.key)}.jsonl"
+        self.relative_path = str(self.path.relative_to(home))
+        self.bad_lines = 0
+        self._bad_line_numbers: list[int] = []
+        self._fd: int | None = None
+
+    def add_bad_line(self, line_number: int, reason: str, source: Path) -> None:
+        self.bad_lines += 1
+        self._bad_line_numbers.append(line_number)
+        self._write({"line": line_number, "reason": reason, "raw": _line(source, line_number)})
+
+    def bad_lines_before(self, record_position: int) -> int:
+        """Map a record position back to its line, skipping lines that were not records."""
+        skipped = 0
+        for number in self._bad_line_numbers:
+            if number <= record_position + skipped:
+                skipped += 1
+        return skipped
+
+    def add_rejection(self, line_number: int, reason: str, source: Path) -> None:
+        record = _line(source, line_number)
+        self._write({"line": line_number, "reason": reason, "raw": record})
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        if self._fd is None:
+            private_dir(self.path.parent)
+            self._fd = open_private(self.path, "a")
+        import os
+
+        os.write(self._fd, orjson.dumps(entry) + b"\n")
+
+    def close(self) -> None:
+        if self._fd is not None:
+            import os
+
+            os.close(self._fd)
+            self._fd = None
+
+
+def _line(path: Path, number: int) -> str | None:
+    with path.open("rb") as handle:
+        for index, line in enumerate(handle, start=1):
+            if index == number:
+                return line.decode("utf-8", errors="replace").rstrip("\n")
+    return None
+
+
+def _last_window_end(bq_client: Any, connection: Connection) -> str | None:
+    rows = bq_client.query(
+        _LAST_WINDOW_SQL,
+        {"connection": connection.connection_name, "object_type": connection.object_type},
+    )
+    return rows[0]["window_end"] if rows else None
+
+
+def _settings() -> Settings:
+    run = current_run()
+    if run is not None and run.settings is not None:
+        return run.settings
+    return load_settings()
+
+
+def _slug(key: str) -> str:
+    return key.replace("/", "__")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,253 @@
+"""The canonizer's lorchestra jobs: raw objects in, canonical objects out, incrementally.
+
+Each job picks the raw objects of its sources that are new, whose payload changed, or whose
+transform version changed since they were last canonicalised (``full=True`` takes all), runs
+the transform in batches, and writes through lorchestra's batched upsert with lineage (source
+idem_key, transform_ref, source payload hash). Rejections are recorded in
+``canonical_rejections`` with a reason that names field and rule only, so a rejected object is
+not retried until its payload or the transform changes. This module is the plugin layer: it
+imports the lorchestra host API; the transforms themselves never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from canonizer._api import canonize, get_transform
+
+Row = dict[str, Any]
+READ_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Route:
+    """Raw objects of one source system and object type, through one transform."""
+
+    source_system: str
+    object_type: str
+    ref: str
+
+
+ROUTES: dict[str, tuple[Route, ...]] = {
+    "email": (
+        Route("gmail", "email", "email/gmail_to_jmap_lite@1.0.0"),
+        Route("exchange", "email", "email/graph_to_jmap_lite@1.0.0"),
+    ),
+    "questionnaires": (
+        Route(
+            "google_forms", "form_response", "forms/google_forms_to_questionnaire_response@1.0.0"
+        ),
+    ),
+    "contacts": (Route("dataverse", "contact", "dataverse/contact_to_contact@1.0.0"),),
+    "sessions": tuple(
+        Route("dataverse", "clinical_session", f"dataverse/session_to_{kind}@1.0.0")
+        for kind in ("clinical_session", "session_transcript", "session_note", "session_summary")
+    ),
+    "stripe": (
+        Route("stripe", "customer", "stripe/customer_to_customer@1.0.0"),
+        Route("stripe", "invoice", "stripe/invoice_to_invoice@1.0.0"),
+        Route("stripe", "payment_intent", "stripe/payment_intent_to_payment@1.0.0"),
+        Route("stripe", "refund", "stripe/refund_to_refund@1.0.0"),
+    ),
+}
+
+_PENDING_SQL = """
+SELECT r.idem_key, r.payload, r.payload_hash
+FROM raw_objects r
+LEFT JOIN canonical_objects c ON c.idem_key = CONCAT(r.idem_key, '#', @kind)
+LEFT JOIN canonical_rejections x ON x.idem_key = CONCAT(r.idem_key, '#', @kind)
+WHERE r.source_system = @source_system
+  AND r.object_type = @object_type
+  AND (@connection = '' OR r.connection_name = @connection)
+  AND (@full
+       OR ((c.idem_key IS NULL OR c.source_payload_hash != r.payload_hash
+            OR c.transform_ref != @ref)
+           AND (x.idem_key IS NULL OR x.source_payload_hash != r.payload_hash
+                OR x.transform_ref != @ref)))
+ORDER BY r.idem_key
+"""
+
+
+def run_routes(
+    bq_client: Any,
+    routes: tuple[Route, ...],
+    *,
+    source_system: str | None = None,
+    connection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Canonicalise every pending raw object of ``routes``; return counts."""
+    from lorchestra.stack_clients.event_client import emit, upsert
+
+    totals: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for route in routes:
+        if source_system and route.source_system != source_system:
+            continue
+        info = get_transform(route.ref)
+        kind = info.canonical_kind
+        params = {
+            "kind": kind,
+            "source_system": route.source_system,
+            "object_type": route.object_type,
+            "connection": connection or "",
+            "full": full,
+            "ref": info.ref,
+        }
+        for batch in bq_client.iter_query(_PENDING_SQL, params, batch_size=READ_BATCH):
+            good, bad = _transform_batch(batch, info.ref, info.output_schema, kind)
+            totals["processed"] += len(batch)
+            totals["rejected"] += len(bad)
+            reasons.update(row["reason"].split(":")[0] for row in bad)
+            if dry_run:
+                continue
+            if good:
+                result = upsert(bq_client, "canonical_objects", good, emit_event=False)
+                for name, value in result.counts().items():
+                    if name != "rejected":
+                        totals[name] += value
+            if bad:
+                upsert(bq_client, "canonical_rejections", bad, emit_event=False)
+    counts: dict[str, Any] = {
+        name: totals[name] for name in ("processed", "inserted", "updated", "unchanged", "rejected")
+    }
+    if reasons:
+        counts["rejected_by_reason"] = dict(reasons)
+    if not dry_run:
+        emit(bq_client, "canonize.completed", "canonizer", counts)
+    return counts
+
+
+def _transform_batch(
+    batch: list[Row], ref: str, schema: str, kind: str
+) -> tuple[list[Row], list[Row]]:
+    now = datetime.now(UTC)
+    good: list[Row] = []
+    bad: list[Row] = []
+    outcomes = canonize(ref, (row["payload"] for row in batch))
+    for raw, outcome in zip(batch, outcomes, strict=True):
+        idem_key = f"{raw['idem_key']}#{kind}"
+        if outcome.ok is not None:
+            text = orjson.dumps(outcome.ok, option=orjson.OPT_SORT_KEYS)
+            good.append(
+                {
+                    "idem_key": idem_key,
+                    "source_idem_key": raw["idem_key"],
+                    "canonical_schema": schema,
+                    "canonical_kind": kind,
+                    "transform_ref": ref,
+                    "payload": text.decode(),
+                    "source_payload_hash": raw["payload_hash"],
+                    "payload_hash": hashlib.sha256(text + ref.encode()).hexdigest(),
+                    "canonicalized_at": now,
+                }
+            )
+        else:
+            reason = outcome.rejected_reason or "rejected"
+            bad.append(
+                {
+                    "idem_key": idem_key,
+                    "source_idem_key": raw["idem_key"],
+                    "transform_ref": ref,
+                    "source_payload_hash": raw["payload_hash"],
+                    "reason": reason,
+                }
+            )
+    return good, bad
+
+
+def canonicalize_email(
+    bq_client: Any,
+    source_system: str | None = None,
+    connection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Gmail and Exchange messages to canonical JMAP Lite email."""
+    return run_routes(
+        bq_client,
+        ROUTES["email"],
+        source_system=source_system,
+        connection=connection,
+        full=full,
+        dry_run=dry_run,
+    )
+
+
+def canonicalize_questionnaires(
+    bq_client: Any,
+    source_system: str | None = None,
+    connection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Google Forms responses to canonical questionnaire responses."""
+    return run_routes(
+        bq_client,
+        ROUTES["questionnaires"],
+        source_system=source_system,
+        connection=connection,
+        full=full,
+        dry_run=dry_run,
+    )
+
+
+def canonicalize_contacts(
+    bq_client: Any,
+    source_system: str | None = None,
+    connection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Dataverse contacts to canonical contacts."""
+    return run_routes(
+        bq_client,
+        ROUTES["contacts"],
+        source_system=source_system,
+        connection=connection,
+        full=full,
+        dry_run=dry_run,
+    )
+
+
+def canonicalize_sessions(
+    bq_client: Any,
+    source_system: str | None = None,
+    connection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Dataverse sessions to clinical sessions plus transcript, note and summary documents."""
+    return run_routes(
+        bq_client,
+        ROUTES["sessions"],
+        source_system=source_system,
+        connection=connection,
+        full=full,
+        dry_run=dry_run,
+    )
+
+
+def canonicalize_stripe(
+    bq_client: Any,
+    source_system: str | None = None,
+    connection: str | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Stripe customers, invoices, payment intents and refunds to canonical billing objects."""
+    return run_routes(
+        bq_client,
+        ROUTES["stripe"],
+        source_system=source_system,
+        connection=connection,
+        full=full,
+        dry_run=dry_run,
+    )

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make demo`: generate synthetic sample data, install the Meltano plugins, and run every
+# installed lane on it into the embedded DuckDB. Usage: tools/demo.sh BIN_DIR HOME_DIR DATA_DIR
+set -euo pipefail
+BIN="$1"
+export LORCHESTRA_HOME="$2"
+export LORCHESTRA_SAMPLE_DATA="$3"
+umask 077
+
+if [ ! -f "$LORCHESTRA_SAMPLE_DATA/manifest.json" ]; then
+    "$BIN/lorchestra-sample-data" "$LORCHESTRA_SAMPLE_DATA" --seed 7 --size 300 -q
+fi
+echo "Installing the Meltano plugins (first run only takes a few seconds)..."
+"$BIN/python" -c "import ingestor; ingestor.install_project()"
+
+"$BIN/lorchestra" init
+for job in extract_gmail extract_exchange extract_forms extract_dataverse extract_stripe; do
+    "$BIN/lorchestra" run-job ingester "$job"
+done
+for job in canonicalize_email canonicalize_questionnaires canonicalize_contacts \
+           canonicalize_sessions canonicalize_stripe; do
+    "$BIN/lorchestra" run-job canonizer "$job"
+done
+"$BIN/lorchestra" run-job final_form score_measurements
+
+echo
+"$BIN/lorchestra" stats raw
+"$BIN/lorchestra" stats canonical
+echo
+echo "Data home:  $LORCHESTRA_HOME"
+echo "Warehouse:  $LORCHESTRA_HOME/lorchestra.duckdb"
+echo "Try:        LORCHESTRA_HOME=$LORCHESTRA_HOME $BIN/lorchestra runs list"
+echo "            LORCHESTRA_HOME=$LORCHESTRA_HOME $BIN/lorchestra sql \\"
+echo "              \"SELECT instrument_id, band, COUNT(*) AS n FROM measurement_events GROUP BY 1, 2\""
