@@ -1,10 +1,11 @@
 """Generation streams: 200,000 records are written in the memory that 2,000 take.
 
-tracemalloc slows this generator about fivefold, so the large run measures the peak resident
-set of child processes instead (VmHWM from /proc, which starts afresh at exec; `ru_maxrss`
-would carry over the parent pytest's peak through fork): each writes a small data set, then
-its share of the 200,000-record one (email in one child, everything else in the other, in
-parallel to keep the suite fast), and its peak must barely move. A short traced run checks the streaming path itself.
+tracemalloc slows this generator about fivefold, so the large run measures the peak resident set
+of child processes instead (VmHWM from /proc, which starts afresh at exec; `ru_maxrss` would
+carry over the parent pytest's peak through fork): each writes a small data set, then its share
+of the 200,000-record one (email in one child, everything else in the other, in parallel to keep
+the suite fast), and its peak must barely move. A short traced run checks the streaming path
+itself.
 """
 
 from __future__ import annotations
