@@ -9,6 +9,7 @@ import typer
 
 from lorchestra.cli._common import handle_errors, prepare_home, print_json, settings, state, warn
 from lorchestra.discovery import find_job
+from lorchestra.errors import UsageError
 
 if TYPE_CHECKING:
     from lorchestra.runner import RunOutcome
@@ -56,7 +57,8 @@ def run_job_command(
     )
     _report(outcome, as_json)
     if not outcome.ok:
-        raise typer.Exit(1)
+        # A job that rejects its own arguments (e.g. an unknown --account) is a usage error.
+        raise typer.Exit(2 if isinstance(outcome.exception, UsageError) else 1)
     rejected = outcome.counts.get("rejected", 0)
     if isinstance(rejected, int) and rejected > 0:
         warn(f"{rejected} record(s) were rejected; see the quarantine files in the data home.")

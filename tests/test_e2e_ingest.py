@@ -1,0 +1,186 @@
+"""Ingestion end to end: real Meltano runs through the real ``lorchestra`` executable.
+
+Sample data from the shared generator feeds the sample extractors; then the canonizer and
+final_form jobs turn it into canonical objects and scored measurements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sample_data
+
+import ingestor
+
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def meltano_project() -> Path:
+    return ingestor.install_project()
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    out = tmp_path / "sample"
+    sample_data.generate(out, seed=11, size=120)
+    return out
+
+
+def lorc(home: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LORCHESTRA_HOME": str(home), "LORCHESTRA_SAMPLE_DATA": str(data)}
+    return subprocess.run(
+        [str(BIN / "lorchestra"), *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def sql(home: Path, data: Path, statement: str) -> list[dict[str, object]]:
+    out = lorc(home, data, "sql", statement, "--json")
+    assert out.returncode == 0, out.stderr
+    rows: list[dict[str, object]] = json.loads(out.stdout)
+    return rows
+
+
+def manifest_count(data: Path, connection: str) -> int:
+    files = json.loads((data / "manifest.json").read_text())["files"]
+    return sum(f["records"] for f in files if f["connection_name"] == connection)
+
+
+def test_extract_gmail_account_lands_every_record_once(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    first = lorc(
+        home,
+        data,
+        "run-job",
+        "ingester",
+        "extract_gmail",
+        "--account",
+        "acct1",
+        "--since",
+        "-30d",
+        "--json",
+    )
+    assert first.returncode == 0, first.stderr
+    expected = manifest_count(data, "gmail-acct1")
+    counts = json.loads(first.stdout)["counts"]
+    assert counts["read"] == counts["inserted"] == expected > 0
+    rows = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects GROUP BY 1")
+    assert rows == [{"connection_name": "gmail-acct1", "n": expected}]
+    events = sql(home, data, "SELECT event_type FROM event_log ORDER BY created_at")
+    assert [e["event_type"] for e in events] == [
+        "job.started",
+        "ingest.started",
+        "ingest.completed",
+        "job.completed",
+    ]
+
+    again = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "acct1", "--json")
+    assert json.loads(again.stdout)["counts"]["unchanged"] == expected
+    assert not list((home / "extract").rglob("*.jsonl"))  # extracts do not linger
+
+
+def test_bad_records_are_quarantined_and_strict_fails(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    path = data / "stripe" / "stripe-practice" / "refund.jsonl"
+    lines = path.read_text().splitlines()
+    lines.insert(1, '{"object": "refund", "amount": 5, "id": ""}')
+    lines.append('{"object": "refund", "amount": 100, "note": "CANARY-no-id"}')
+    path.write_text("\n".join(lines) + "\n")
+    result = lorc(
+        home,
+        data,
+        "run-job",
+        "ingester",
+        "extract",
+        "--connection",
+        "stripe-practice/refund",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 record(s) were rejected" in result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["rejected"] == 2 and counts["inserted"] == len(lines) - 2
+    quarantined = list((home / "quarantine").rglob("*.jsonl"))
+    assert len(quarantined) == 1 and quarantined[0].stat().st_mode & 0o077 == 0
+    entries = [json.loads(x) for x in quarantined[0].read_text().splitlines()]
+    assert sorted(e["line"] for e in entries) == [2, len(lines)]
+    assert any("CANARY-no-id" in (e["raw"] or "") for e in entries)
+    logs = "".join(p.read_text() for p in (home / "logs").iterdir())
+    events = json.dumps(sql(home, data, "SELECT * FROM event_log"))
+    assert "CANARY" not in logs and "CANARY" not in events
+    strict = lorc(
+        home,
+        data,
+        "run-job",
+        "ingester",
+        "extract",
+        "--connection",
+        "stripe-practice/refund",
+        "--strict",
+    )
+    assert strict.returncode == 1
+
+
+def test_tap_failure_fails_the_run_and_writes_nothing(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    path = data / "gmail" / "gmail-acct2" / "email.jsonl"
+    path.write_bytes(path.read_bytes() + b'{"id": "x", "snippet": "\xff\xfe broken"}\n')
+    result = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "acct2")
+    assert result.returncode == 1
+    assert "Extraction for gmail-acct2/email failed" in result.stderr
+    assert sql(home, data, "SELECT COUNT(*) AS n FROM raw_objects") == [{"n": 0}]
+    failed = sql(home, data, "SELECT status FROM event_log WHERE event_type = 'ingest.failed'")
+    assert failed == [{"status": "failed"}]
+
+
+def test_unknown_account_is_a_usage_error(home: Path, data: Path) -> None:
+    result = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "nope")
+    assert result.returncode == 2
+    assert "No connection matches 'nope'" in result.stderr and "gmail-acct1/email" in result.stderr
+
+
+def test_forms_through_canonize_and_score(meltano_project: Path, home: Path, data: Path) -> None:
+    assert lorc(home, data, "run-job", "ingester", "extract_forms").returncode == 0
+    canon = lorc(home, data, "run-job", "canonizer", "canonicalize_questionnaires", "--json")
+    assert canon.returncode == 0, canon.stderr
+    responses = (
+        manifest_count(data, "forms-intake")
+        + manifest_count(data, "forms-followup")
+        + manifest_count(data, "forms-wellbeing")
+    )
+    assert json.loads(canon.stdout)["counts"]["inserted"] == responses
+    scored = lorc(home, data, "run-job", "final_form", "score_measurements", "--json")
+    assert scored.returncode == 0, scored.stderr
+    counts = json.loads(scored.stdout)["counts"]
+    expected_events = 2 * (
+        manifest_count(data, "forms-intake") + manifest_count(data, "forms-followup")
+    ) + 4 * manifest_count(data, "forms-wellbeing")
+    assert counts["events_inserted"] == expected_events
+    rows = sql(home, data, "SELECT COUNT(*) AS n FROM measurement_events")
+    assert rows == [{"n": expected_events}]
+    bands = sql(
+        home,
+        data,
+        "SELECT DISTINCT band FROM measurement_events "
+        "WHERE instrument_id = 'phq9' AND band IS NOT NULL",
+    )
+    assert {b["band"] for b in bands} <= {
+        "minimal",
+        "mild",
+        "moderate",
+        "moderately severe",
+        "severe",
+    }
+    again = lorc(home, data, "run-job", "final_form", "score_measurements", "--json")
+    assert json.loads(again.stdout)["counts"]["responses"] == 0
+    recanon = lorc(home, data, "run-job", "canonizer", "canonicalize_questionnaires", "--json")
+    assert json.loads(recanon.stdout)["counts"]["processed"] == 0
