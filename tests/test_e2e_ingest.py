@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import sample_data
 
 import ingestor
+import sample_data
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow

@@ -9,8 +9,9 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-import canonizer
 import pytest
+
+import canonizer
 from canonizer.mail import parse_addresses
 
 GMAIL = "email/gmail_to_jmap_lite@1.0.0"

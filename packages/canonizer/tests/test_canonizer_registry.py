@@ -7,8 +7,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import canonizer
 import pytest
+
+import canonizer
 from canonizer import _registry
 from canonizer.__main__ import main as cli_main
 from canonizer.kinds import CANONICAL_KINDS, CANONICAL_SCHEMAS

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import canonizer
 import pytest
-from canonizer.kinds import CANONICAL_SCHEMAS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import canonizer
+from canonizer.kinds import CANONICAL_SCHEMAS
 
 REFS = [info.ref for info in canonizer.list_transforms()]
 

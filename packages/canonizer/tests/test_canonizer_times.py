@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from canonizer.times import (
     format_utc,
     from_epoch_millis,

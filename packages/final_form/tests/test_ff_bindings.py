@@ -12,8 +12,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import final_form as ff
 import pytest
+
+import final_form as ff
 from final_form import _sample_bindings
 from final_form.binding import load_binding_file, map_answers
 from final_form.errors import DefinitionError

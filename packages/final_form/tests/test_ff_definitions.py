@@ -12,8 +12,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import final_form as ff
 import pytest
+
+import final_form as ff
 from final_form.errors import DefinitionError, UnknownInstrumentError
 
 Mutate = Callable[[dict[str, Any]], None]

@@ -7,8 +7,9 @@ are worked by hand in the comments.
 
 from __future__ import annotations
 
-import final_form as ff
 import pytest
+
+import final_form as ff
 
 IPIP_REVERSED = {9, 10, 11, 12, 16, 28, 30, 31, 32, 33, 34, 36}
 IPIP_REVERSED |= {39, 40, 43, 44, 45, 46, 52, 54, 58, 59, 60}

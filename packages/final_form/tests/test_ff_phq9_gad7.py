@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import final_form as ff
 import pytest
+
+import final_form as ff
 from final_form.errors import UnknownMissingPolicyError
 
 Spread = Callable[[int, int, int], list[int | None]]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import final_form as ff
 import pytest
-from final_form.definition import ResponseScale
-from final_form.engine import band_for, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import final_form as ff
+from final_form.definition import ResponseScale
+from final_form.engine import band_for, reverse
 
 # No example database: the suite must not write outside the package (or anywhere).
 PROPERTY = settings(database=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])

@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import final_form as ff
 import pytest
+
+import final_form as ff
 
 Qid = Callable[[str, str, int | str], str]
 MakeResponse = Callable[..., dict[str, Any]]

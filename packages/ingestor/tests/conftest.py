@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import ingestor
 import pytest
+
+import ingestor
 import sample_data
 
 CANARY = "CANARY-4b1d-PHI-must-not-leak"

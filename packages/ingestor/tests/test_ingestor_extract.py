@@ -8,8 +8,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import ingestor
 import pytest
+
+import ingestor
 from ingestor import ExtractError
 
 pytestmark = pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from ingestor import BadLine, MalformedLineError, iter_jsonl_records
 
 SECRET = "CANARY-line-content"

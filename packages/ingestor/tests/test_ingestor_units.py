@@ -6,8 +6,9 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-import ingestor
 import pytest
+
+import ingestor
 from ingestor import ExtractError, LockTimeoutError, ProjectError
 from ingestor._extract import _plugin_settings
 from ingestor._logs import sanitize_line, tail_of

@@ -10,6 +10,7 @@ from email.utils import getaddresses
 from typing import Any
 
 import pytest
+
 import sample_data
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 import sample_data
 from sample_data.cli import main
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 import sample_data
 
 ANCHOR = date(2026, 11, 20)
