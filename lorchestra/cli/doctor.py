@@ -37,18 +37,28 @@ def doctor_command(
         return
     checks.append(_home_check(current))
     checks.append(_guard("warehouse", lambda: _warehouse_check(current)))
-    for extra in _extra_checks:
-        checks.extend(extra(current))
+    checks.append(_meltano_check(current))
+    checks.append(_guard("connections", lambda: _connections_check(current)))
     checks.extend(_package_checks())
     _finish(checks, as_json)
 
 
-_extra_checks: list[Callable[[Settings], list[Check]]] = []
+def _meltano_check(current: Settings) -> Check:
+    import ingestor
+
+    problems = ingestor.check_project(current.meltano.project)
+    if problems:
+        return ("meltano project", False, " ".join(problems))
+    return ("meltano project", True, "plugins installed")
 
 
-def register_check(check: Callable[[Settings], list[Check]]) -> None:
-    """Add a check that ``doctor`` runs (used by optional parts such as ingestion)."""
-    _extra_checks.append(check)
+def _connections_check(current: Settings) -> str:
+    from lorchestra.connections import all_connections
+
+    connections = all_connections(current)
+    if not connections:
+        return "none configured (ingester jobs need [connections.*] or sample_data)"
+    return f"{len(connections)} configured"
 
 
 def _home_check(current: Settings) -> Check:
