@@ -22,7 +22,6 @@ from lorchestra.warehouse.retry import with_retries
 from lorchestra.warehouse.schema import TableSpec
 from lorchestra.warehouse.sql import (
     existing_hashes_sql,
-    insert_from_stage_sql,
     merge_sql,
     qualify_for_bigquery,
 )
@@ -112,13 +111,17 @@ class BigQueryWarehouse:
         if not rows:
             return
         self.ensure_tables([spec])
-        with_retries(
-            lambda: self._with_stage(
-                spec,
-                rows,
-                lambda stage: self._run(insert_from_stage_sql(spec, stage), None).result(),
-            )
-        )
+        table = self._table(spec, spec.name, for_stage=False)
+        # One load job straight into the table (atomic, free, not streaming). JSON columns hold
+        # JSON text; embed it as JSON so the column receives the value, not a string.
+        embedded = [
+            {
+                k: orjson.Fragment(v) if k in spec.json_columns and v is not None else v
+                for k, v in row.items()
+            }
+            for row in rows
+        ]
+        self._load(table, embedded)
 
     def merge(self, spec: TableSpec, rows: Sequence[Row]) -> dict[str, str]:
         self.ensure_tables([spec])
@@ -169,21 +172,23 @@ class BigQueryWarehouse:
         table = self._table(spec, stage, for_stage=True)
         self._call(lambda: self.client.create_table(table))
         try:
-            payload = b"".join(orjson.dumps(row, default=_json_default) + b"\n" for row in rows)
-            config = self._bq.LoadJobConfig(
-                source_format=self._bq.SourceFormat.NEWLINE_DELIMITED_JSON,
-                schema=table.schema,
-            )
-            # No size argument: a resumable upload, which both BigQuery and the emulator take.
-            job = self._call(
-                lambda: self.client.load_table_from_file(
-                    io.BytesIO(payload), table, job_config=config
-                )
-            )
-            self._call(lambda: job.result(retry=self._retry))
+            self._load(table, rows)
             return self._call(lambda: apply(stage))
         finally:
             self._call(lambda: self.client.delete_table(table, not_found_ok=True))
+
+    def _load(self, table: Any, rows: Sequence[Row]) -> None:
+        payload = b"".join(orjson.dumps(row, default=_json_default) + b"\n" for row in rows)
+        config = self._bq.LoadJobConfig(
+            source_format=self._bq.SourceFormat.NEWLINE_DELIMITED_JSON,
+            schema=table.schema,
+            write_disposition=self._bq.WriteDisposition.WRITE_APPEND,
+        )
+        # No size argument: a resumable upload, which both BigQuery and the emulator take.
+        job = self._call(
+            lambda: self.client.load_table_from_file(io.BytesIO(payload), table, job_config=config)
+        )
+        self._call(lambda: job.result(retry=self._retry))
 
     def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
         qualified = qualify_for_bigquery(sql, self.project, self.dataset)
