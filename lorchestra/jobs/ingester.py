@@ -40,59 +40,38 @@ class IngestError(LorchestraError):
     """An extraction failed; the message carries the exit code and a sanitised log line."""
 
 
-def extract_gmail(
-    bq_client: Any,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    full_refresh: bool = False,
-) -> dict[str, Any]:
-    """Extract Gmail messages (users.messages.get, format=full) into raw_objects."""
-    return _extract(bq_client, "gmail", account, since, until, full_refresh)
+def _source_job(source: str, doc: str) -> Any:
+    """Build the extraction job of one source system; every source takes the same options."""
+
+    def job(
+        bq_client: Any,
+        account: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        full_refresh: bool = False,
+    ) -> dict[str, Any]:
+        settings = _settings()
+        chosen = select(settings, source_system=source, account=account)
+        return _run_all(bq_client, settings, chosen, since, until, full_refresh)
+
+    job.__name__ = job.__qualname__ = f"extract_{source}"
+    job.__doc__ = (
+        f"{doc}\n\n--account selects one connection (all of the source's otherwise); "
+        "without --since a connection resumes from its last successful run; --full-refresh "
+        "ignores that."
+    )
+    return job
 
 
-def extract_exchange(
-    bq_client: Any,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    full_refresh: bool = False,
-) -> dict[str, Any]:
-    """Extract Microsoft Graph (Exchange) messages into raw_objects."""
-    return _extract(bq_client, "exchange", account, since, until, full_refresh)
-
-
-def extract_forms(
-    bq_client: Any,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    full_refresh: bool = False,
-) -> dict[str, Any]:
-    """Extract Google Forms responses into raw_objects."""
-    return _extract(bq_client, "google_forms", account, since, until, full_refresh)
-
-
-def extract_dataverse(
-    bq_client: Any,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    full_refresh: bool = False,
-) -> dict[str, Any]:
-    """Extract Dataverse contacts and clinical sessions into raw_objects."""
-    return _extract(bq_client, "dataverse", account, since, until, full_refresh)
-
-
-def extract_stripe(
-    bq_client: Any,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    full_refresh: bool = False,
-) -> dict[str, Any]:
-    """Extract Stripe customers, invoices, payment intents and refunds into raw_objects."""
-    return _extract(bq_client, "stripe", account, since, until, full_refresh)
+extract_gmail = _source_job("gmail", "Extract Gmail messages (format=full) into raw_objects.")
+extract_exchange = _source_job("exchange", "Extract Microsoft Graph messages into raw_objects.")
+extract_forms = _source_job("google_forms", "Extract Google Forms responses into raw_objects.")
+extract_dataverse = _source_job(
+    "dataverse", "Extract Dataverse contacts and clinical sessions into raw_objects."
+)
+extract_stripe = _source_job(
+    "stripe", "Extract Stripe customers, invoices, payment intents and refunds into raw_objects."
+)
 
 
 def extract(
@@ -107,19 +86,6 @@ def extract(
     return _run_all(
         bq_client, settings, select(settings, key=connection), since, until, full_refresh
     )
-
-
-def _extract(
-    bq_client: Any,
-    source: str,
-    account: str | None,
-    since: str | None,
-    until: str | None,
-    full_refresh: bool,
-) -> dict[str, Any]:
-    settings = _settings()
-    chosen = select(settings, source_system=source, account=account)
-    return _run_all(bq_client, settings, chosen, since, until, full_refresh)
 
 
 def _run_all(

@@ -163,91 +163,38 @@ def _transform_batch(
     return good, bad
 
 
-def canonicalize_email(
-    bq_client: Any,
-    source_system: str | None = None,
-    connection: str | None = None,
-    full: bool = False,
-    dry_run: bool = False,
-) -> dict[str, Any]:
-    """Gmail and Exchange messages to canonical JMAP Lite email."""
-    return run_routes(
-        bq_client,
-        ROUTES["email"],
-        source_system=source_system,
-        connection=connection,
-        full=full,
-        dry_run=dry_run,
-    )
+def _route_job(lane: str, doc: str) -> Any:
+    """Build the job for one lane of ``ROUTES``; every lane takes the same options."""
+
+    def job(
+        bq_client: Any,
+        source_system: str | None = None,
+        connection: str | None = None,
+        full: bool = False,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        return run_routes(
+            bq_client,
+            ROUTES[lane],
+            source_system=source_system,
+            connection=connection,
+            full=full,
+            dry_run=dry_run,
+        )
+
+    job.__name__ = job.__qualname__ = f"canonicalize_{lane}"
+    job.__doc__ = doc + "\n\n--full reprocesses every object; --dry-run writes nothing."
+    return job
 
 
-def canonicalize_questionnaires(
-    bq_client: Any,
-    source_system: str | None = None,
-    connection: str | None = None,
-    full: bool = False,
-    dry_run: bool = False,
-) -> dict[str, Any]:
-    """Google Forms responses to canonical questionnaire responses."""
-    return run_routes(
-        bq_client,
-        ROUTES["questionnaires"],
-        source_system=source_system,
-        connection=connection,
-        full=full,
-        dry_run=dry_run,
-    )
-
-
-def canonicalize_contacts(
-    bq_client: Any,
-    source_system: str | None = None,
-    connection: str | None = None,
-    full: bool = False,
-    dry_run: bool = False,
-) -> dict[str, Any]:
-    """Dataverse contacts to canonical contacts."""
-    return run_routes(
-        bq_client,
-        ROUTES["contacts"],
-        source_system=source_system,
-        connection=connection,
-        full=full,
-        dry_run=dry_run,
-    )
-
-
-def canonicalize_sessions(
-    bq_client: Any,
-    source_system: str | None = None,
-    connection: str | None = None,
-    full: bool = False,
-    dry_run: bool = False,
-) -> dict[str, Any]:
-    """Dataverse sessions to clinical sessions plus transcript, note and summary documents."""
-    return run_routes(
-        bq_client,
-        ROUTES["sessions"],
-        source_system=source_system,
-        connection=connection,
-        full=full,
-        dry_run=dry_run,
-    )
-
-
-def canonicalize_stripe(
-    bq_client: Any,
-    source_system: str | None = None,
-    connection: str | None = None,
-    full: bool = False,
-    dry_run: bool = False,
-) -> dict[str, Any]:
-    """Stripe customers, invoices, payment intents and refunds to canonical billing objects."""
-    return run_routes(
-        bq_client,
-        ROUTES["stripe"],
-        source_system=source_system,
-        connection=connection,
-        full=full,
-        dry_run=dry_run,
-    )
+canonicalize_email = _route_job("email", "Gmail and Exchange messages to JMAP Lite email.")
+canonicalize_questionnaires = _route_job(
+    "questionnaires", "Google Forms responses to canonical questionnaire responses."
+)
+canonicalize_contacts = _route_job("contacts", "Dataverse contacts to canonical contacts.")
+canonicalize_sessions = _route_job(
+    "sessions", "Dataverse sessions to clinical sessions, transcripts, notes and summaries."
+)
+canonicalize_stripe = _route_job(
+    "stripe", "Stripe customers, invoices, payment intents and refunds to billing objects."
+)
