@@ -83,6 +83,17 @@ def test_extract_gmail_account_lands_every_record_once(
 
     again = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "acct1", "--json")
     assert json.loads(again.stdout)["counts"]["unchanged"] == expected
+    windows = sql(home, data, "SELECT JSON_VALUE(payload, '$.window_start') AS start, "
+                              "JSON_VALUE(payload, '$.window_end') AS end_ FROM event_log "
+                              "WHERE event_type = 'ingest.completed' ORDER BY created_at")
+    assert windows[1]["start"] == windows[0]["end_"]  # resumed where the last run ended
+    full = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "acct1",
+                "--full-refresh", "--json")
+    assert full.returncode == 0, full.stderr
+    starts = sql(home, data, "SELECT JSON_VALUE(payload, '$.window_start') AS start "
+                             "FROM event_log WHERE event_type = 'ingest.started' "
+                             "ORDER BY created_at DESC LIMIT 1")
+    assert starts == [{"start": None}]
     assert not list((home / "extract").rglob("*.jsonl"))  # extracts do not linger
 
 
