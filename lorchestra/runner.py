@@ -78,6 +78,7 @@ def run_job(
     check_permissions: bool = True,
     trace_id: str | None = None,
     warehouse: Warehouse | None = None,
+    definition: str | None = None,
 ) -> RunOutcome:
     """Call ``job(warehouse, **kwargs)`` inside a run, recording events around it."""
     run_id = new_run_id()
@@ -94,6 +95,7 @@ def run_job(
     bq = warehouse or open_warehouse(settings, read_only=dry_run)
     context = RunContext(run_id, trace_id, ref.qualified_name, None if dry_run else home, settings)
     safe_args = {k: _jsonable(v) for k, v in kwargs.items() if k in SAFE_ARGUMENTS}
+    named = {"job": ref.name, **({"definition": definition} if definition else {})}
     started = time.monotonic()
     try:
         with running(context):
@@ -102,7 +104,7 @@ def run_job(
                     bq,
                     "job.started",
                     ref.package,
-                    {"job": ref.name, "args": safe_args},
+                    {**named, "args": safe_args},
                     status="started",
                 )
             log.info("job.started", job=ref.qualified_name, run_id=run_id, **safe_args)
@@ -119,7 +121,7 @@ def run_job(
                         "job.failed",
                         ref.package,
                         {
-                            "job": ref.name,
+                            **named,
                             "duration_s": round(outcome.duration_s, 3),
                             "error_type": type(exc).__name__,
                         },
@@ -137,7 +139,7 @@ def run_job(
                     "job.completed",
                     ref.package,
                     {
-                        "job": ref.name,
+                        **named,
                         "duration_s": round(outcome.duration_s, 3),
                         "counts": outcome.counts,
                     },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: generate synthetic sample data, install the Meltano plugins, and run every
-# installed lane on it into the embedded DuckDB. Usage: tools/demo.sh BIN_DIR HOME_DIR DATA_DIR
+# `make demo`: generate synthetic sample data, install the Meltano plugins, and run the daily
+# pipeline (ingest, canonize, score) into the embedded DuckDB.
+# Usage: tools/demo.sh BIN_DIR HOME_DIR DATA_DIR
 set -euo pipefail
 BIN="$1"
 export LORCHESTRA_HOME="$2"
@@ -14,14 +15,7 @@ echo "Installing the Meltano plugins (first run only takes a few seconds)..."
 "$BIN/python" -c "import ingestor; ingestor.install_project()"
 
 "$BIN/lorchestra" init
-for job in extract_gmail extract_exchange extract_forms extract_dataverse extract_stripe; do
-    "$BIN/lorchestra" run-job ingester "$job"
-done
-for job in canonicalize_email canonicalize_questionnaires canonicalize_contacts \
-           canonicalize_sessions canonicalize_stripe; do
-    "$BIN/lorchestra" run-job canonizer "$job"
-done
-"$BIN/lorchestra" run-job final_form score_measurements
+"$BIN/lorchestra" run daily
 
 echo
 "$BIN/lorchestra" stats raw

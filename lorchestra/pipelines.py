@@ -1,0 +1,158 @@
+"""Run job definitions and pipelines: validate every step first, then run them in order.
+
+A pipeline run has its own run id, passed to each job as ``trace_id``, so ``lorchestra runs
+show <pipeline run id>`` lists every job's events. With ``on_failure = "stop"`` the first failed
+job ends the run (later steps are reported as skipped); with ``"continue"`` every step runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lorchestra.arguments import JobSignature, parse_job_options
+from lorchestra.definitions import Catalog, JobDefinition, PipelineDefinition
+from lorchestra.discovery import find_job
+from lorchestra.errors import LorchestraError
+from lorchestra.run_context import new_run_id
+from lorchestra.runner import RunOutcome, run_job
+
+if TYPE_CHECKING:
+    from lorchestra.config import Settings
+    from lorchestra.warehouse import Warehouse
+
+
+@dataclass
+class Step:
+    stage: str
+    job_id: str
+    definition: JobDefinition
+    status: str = "pending"  # pending | running | completed | failed | skipped | dry-run
+    outcome: RunOutcome | None = None
+    error: str | None = None
+
+    @property
+    def records(self) -> int | None:
+        if self.outcome is None:
+            return None
+        counts = self.outcome.counts
+        for key in ("read", "processed", "responses", "inserted"):
+            if isinstance(counts.get(key), int):
+                return int(counts[key])
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "job_id": self.job_id,
+            "job": self.definition.job,
+            "status": self.status,
+            "run_id": self.outcome.run_id if self.outcome else None,
+            "duration_s": round(self.outcome.duration_s, 3) if self.outcome else None,
+            "counts": self.outcome.counts if self.outcome else {},
+            "error": self.error,
+        }
+
+
+@dataclass
+class PipelineRun:
+    run_id: str
+    target: str
+    steps: list[Step]
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def ok(self) -> bool:
+        return all(step.status in ("completed", "dry-run") for step in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "target": self.target,
+            "ok": self.ok,
+            "steps": [step.as_dict() for step in self.steps],
+        }
+
+
+Listener = Callable[[Step], None]
+
+
+def plan(catalog: Catalog, identifier: str) -> tuple[list[Step], str]:
+    """The steps ``identifier`` (a job definition or pipeline) runs, and its failure policy."""
+    target = catalog.resolve(identifier)
+    if isinstance(target, PipelineDefinition):
+        steps = [
+            Step(stage, job_id, catalog.jobs[job_id])
+            for stage, job_id in catalog.expand(identifier)
+        ]
+        return steps, target.on_failure
+    return [Step("job", identifier, target)], "stop"
+
+
+def check_definition(definition: JobDefinition) -> tuple[Any, Any, dict[str, Any]]:
+    """Resolve and validate a definition: the job is installed and accepts its params."""
+    ref = find_job(definition.package, definition.name)
+    job = ref.load()
+    kwargs = parse_job_options(JobSignature.of(job), definition.tokens(), now=datetime.now(UTC))
+    return ref, job, kwargs
+
+
+Prepared = dict[str, tuple[Any, Any, dict[str, Any]]]
+
+
+def validate(steps: list[Step]) -> Prepared:
+    """Check every step before anything runs; the first invalid one raises a usage error."""
+    return {step.job_id: check_definition(step.definition) for step in steps}
+
+
+def run_steps(
+    steps: list[Step],
+    prepared: Prepared,
+    settings: Settings,
+    warehouse: Warehouse,
+    *,
+    on_failure: str,
+    dry_run: bool = False,
+    check_permissions: bool = True,
+    listener: Listener | None = None,
+    target: str = "",
+) -> PipelineRun:
+    """Run validated steps in order under one pipeline run id."""
+    run = PipelineRun(new_run_id(), target, steps)
+    stop = False
+    for step in steps:
+        if stop:
+            step.status = "skipped"
+            _tell(listener, step)
+            continue
+        ref, job, kwargs = prepared[step.job_id]
+        step.status = "running"
+        _tell(listener, step)
+        try:
+            step.outcome = run_job(
+                ref,
+                kwargs,
+                job,
+                settings,
+                dry_run=dry_run,
+                check_permissions=check_permissions,
+                trace_id=run.run_id,
+                warehouse=warehouse,
+                definition=step.job_id,
+            )
+        except LorchestraError as exc:
+            step.status, step.error = "failed", str(exc)
+        else:
+            step.status = step.outcome.status
+            step.error = step.outcome.error
+        if step.status == "failed" and on_failure == "stop":
+            stop = True
+        _tell(listener, step)
+    return run
+
+
+def _tell(listener: Listener | None, step: Step) -> None:
+    if listener is not None:
+        listener(step)

@@ -1,0 +1,1 @@
+"""Job definitions and the daily-canonize pipeline, registered for lorchestra to load."""

@@ -1,0 +1,145 @@
+"""Named job definitions and pipelines: run, dry run, failure policies, status and schedule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lorchestra.cli import app
+from tests import fake_entry_points
+
+runner = CliRunner()
+
+
+def define(home: Path, name: str, entries: list[dict[str, object]]) -> None:
+    folder = home / "definitions"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(entries))
+
+
+@pytest.fixture(autouse=True)
+def _setup(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    fake_entry_points.install(monkeypatch)
+    define(
+        home,
+        "mine",
+        [
+            {
+                "job_id": "greet_two",
+                "job": "testpkg/hello",
+                "params": {"count": 2, "tags": ["a"]},
+                "schedule": "daily",
+                "at": "07:15",
+            },
+            {"job_id": "boom", "job": "testpkg/explode", "schedule": "hourly", "at": "00:05"},
+            {"job_id": "greet_three", "job": "testpkg/hello", "params": {"count": 3}},
+            {
+                "pipeline_id": "p-stop",
+                "on_failure": "stop",
+                "stages": [
+                    {"name": "first", "run": ["greet_two", "boom"]},
+                    {"name": "second", "run": ["greet_three"]},
+                ],
+            },
+            {
+                "pipeline_id": "p-continue",
+                "on_failure": "continue",
+                "stages": [{"name": "all", "run": ["boom", "p-inner"]}],
+            },
+            {"pipeline_id": "p-inner", "stages": [{"name": "inner", "run": ["greet_three"]}]},
+        ],
+    )
+
+
+def test_run_one_definition(home: Path) -> None:
+    result = runner.invoke(app, ["run", "greet_two", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["ok"] and run["steps"][0]["counts"]["inserted"] == 2
+
+
+def test_stop_policy_skips_the_rest_and_exits_1(home: Path) -> None:
+    result = runner.invoke(app, ["run", "p-stop", "--json"])
+    assert result.exit_code == 1
+    steps = json.loads(result.stdout)["steps"]
+    assert [(s["job_id"], s["status"]) for s in steps] == [
+        ("greet_two", "completed"),
+        ("boom", "failed"),
+        ("greet_three", "skipped"),
+    ]
+
+
+def test_continue_policy_runs_everything_and_links_runs(home: Path) -> None:
+    result = runner.invoke(app, ["run", "p-continue", "--json"])
+    assert result.exit_code == 1
+    run = json.loads(result.stdout)
+    assert [(s["job_id"], s["status"]) for s in run["steps"]] == [
+        ("boom", "failed"),
+        ("greet_three", "completed"),
+    ]
+    events = json.loads(runner.invoke(app, ["runs", "show", run["run_id"], "--json"]).stdout)
+    assert {e["run_id"] for e in events} == {s["run_id"] for s in run["steps"]}
+    assert "job.failed" in [e["event_type"] for e in events]
+
+
+def test_plain_progress_lines_off_a_terminal(home: Path) -> None:
+    result = runner.invoke(app, ["run", "p-inner"])
+    assert result.exit_code == 0
+    assert "completed  greet_three" in result.output
+    assert "p-inner: completed." in result.output
+
+
+def test_dry_run_validates_and_writes_nothing(home: Path) -> None:
+    result = runner.invoke(app, ["run", "p-stop", "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {s["status"] for s in json.loads(result.stdout)["steps"]} == {"dry-run"}
+    assert not (home / "lorchestra.duckdb").exists()
+
+
+def test_invalid_definitions_are_refused_before_anything_runs(home: Path) -> None:
+    define(
+        home,
+        "bad",
+        [
+            {"job_id": "bad_param", "job": "testpkg/hello", "params": {"nope": 1}},
+            {"job_id": "not_installed", "job": "nopkg/job"},
+            {"pipeline_id": "p-bad", "stages": [{"name": "s", "run": ["greet_two", "bad_param"]}]},
+        ],
+    )
+    result = runner.invoke(app, ["run", "p-bad"])
+    assert result.exit_code == 2 and "Unknown option --nope" in result.output
+    assert not (home / "lorchestra.duckdb").exists()
+    missing = runner.invoke(app, ["run", "not_installed"])
+    assert missing.exit_code == 2 and "No job 'job' in package 'nopkg'" in missing.output
+    unknown = runner.invoke(app, ["run", "no-such-thing"])
+    assert unknown.exit_code == 2 and "No job definition or pipeline" in unknown.output
+
+
+def test_malformed_definition_file_is_one_clear_error(home: Path) -> None:
+    (home / "definitions" / "broken.json").write_text('{"job_id": "x", "job": "nojob"}')
+    result = runner.invoke(app, ["run", "greet_two"])
+    assert result.exit_code == 2
+    assert "broken.json: job: Value error, must be PACKAGE/JOB" in result.output
+
+
+def test_listing_showing_status_and_schedule(home: Path) -> None:
+    listed = json.loads(runner.invoke(app, ["jobs", "list", "--definitions", "--json"]).stdout)
+    ids = {row["id"]: row for row in listed}
+    assert ids["p-stop"]["kind"] == "pipeline" and ids["greet_two"]["runs"] == "testpkg/hello"
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "p-continue", "--json"]).stdout)
+    assert shown["steps"] == ["boom", "greet_three"]
+
+    assert runner.invoke(app, ["run", "greet_two"]).exit_code == 0
+    status = {r["job_id"]: r for r in json.loads(runner.invoke(app, ["status", "--json"]).stdout)}
+    assert status["greet_two"]["status"] == "completed" and status["greet_two"]["overdue"] is False
+    assert status["boom"]["status"] == "never run" and status["boom"]["overdue"] is True
+    assert status["greet_three"]["overdue"] is False  # no schedule, never overdue
+
+    cron = runner.invoke(app, ["schedule", "--cron"]).output.splitlines()
+    assert any(line.startswith("15 7 * * * ") and line.endswith(" run greet_two") for line in cron)
+    assert any(line.startswith("5 * * * * ") and line.endswith(" run boom") for line in cron)
+    systemd = runner.invoke(app, ["schedule", "--systemd"]).output
+    assert "OnCalendar=*-*-* 07:15:00" in systemd and "ExecStart=" in systemd
