@@ -143,3 +143,10 @@ def test_listing_showing_status_and_schedule(home: Path) -> None:
     assert any(line.startswith("5 * * * * ") and line.endswith(" run boom") for line in cron)
     systemd = runner.invoke(app, ["schedule", "--systemd"]).output
     assert "OnCalendar=*-*-* 07:15:00" in systemd and "ExecStart=" in systemd
+
+
+def test_doctor_reports_invalid_definitions(home: Path) -> None:
+    define(home, "bad", [{"job_id": "bad_param", "job": "testpkg/hello", "params": {"nope": 1}}])
+    checks = {c["check"]: c for c in json.loads(runner.invoke(app, ["doctor", "--json"]).stdout)}
+    assert checks["definition bad_param"]["status"] == "FAIL"
+    assert "Unknown option --nope" in checks["definition bad_param"]["detail"]

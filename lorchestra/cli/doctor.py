@@ -40,6 +40,7 @@ def doctor_command(
     checks.append(_meltano_check(current))
     checks.append(_guard("connections", lambda: _connections_check(current)))
     checks.extend(_package_checks())
+    checks.extend(_definition_checks(current))
     _finish(checks, as_json)
 
 
@@ -93,6 +94,29 @@ def _package_checks() -> list[Check]:
         if package not in failed:
             checks.append((f"package {package}", True, f"{len(jobs)} job(s) import"))
     return sorted(checks)
+
+
+def _definition_checks(current: Settings) -> list[Check]:
+    from lorchestra.definitions import load_catalog
+    from lorchestra.pipelines import check_definition
+
+    try:
+        catalog = load_catalog(current.home)
+    except LorchestraError as exc:
+        return [("definitions", False, str(exc))]
+    problems = []
+    for job_id, definition in sorted(catalog.jobs.items()):
+        try:
+            check_definition(definition)
+        except LorchestraError as exc:
+            problems.append((f"definition {job_id}", False, str(exc)))
+    for pipeline_id in sorted(catalog.pipelines):
+        try:
+            catalog.expand(pipeline_id)
+        except LorchestraError as exc:
+            problems.append((f"pipeline {pipeline_id}", False, str(exc)))
+    total = len(catalog.jobs) + len(catalog.pipelines)
+    return problems or [("definitions", True, f"{total} definitions and pipelines valid")]
 
 
 def _guard(name: str, check: Callable[[], str]) -> Check:
