@@ -38,7 +38,7 @@ class Step:
         if self.outcome is None:
             return None
         counts = self.outcome.counts
-        for key in ("read", "processed", "responses", "inserted"):
+        for key in ("read", "processed", "responses", "written", "inserted"):
             if isinstance(counts.get(key), int):
                 return int(counts[key])
         return None

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: generate synthetic sample data, install the Meltano plugins, and run the daily
-# pipeline (ingest, canonize, score) into the embedded DuckDB.
+# pipeline (ingest, canonize, score, projections, local copies) into the embedded DuckDB.
 # Usage: tools/demo.sh BIN_DIR HOME_DIR DATA_DIR
 set -euo pipefail
 BIN="$1"
@@ -21,8 +21,10 @@ echo
 "$BIN/lorchestra" stats raw
 "$BIN/lorchestra" stats canonical
 echo
-echo "Data home:  $LORCHESTRA_HOME"
-echo "Warehouse:  $LORCHESTRA_HOME/lorchestra.duckdb"
+echo "Data home:    $LORCHESTRA_HOME"
+echo "Warehouse:    $LORCHESTRA_HOME/lorchestra.duckdb"
+echo "Local SQLite: $LORCHESTRA_HOME/local.db"
+echo "Local views:  $LORCHESTRA_HOME/local_views/ (one markdown file per client and per session)"
 echo "Try:        LORCHESTRA_HOME=$LORCHESTRA_HOME $BIN/lorchestra runs list"
 echo "            LORCHESTRA_HOME=$LORCHESTRA_HOME $BIN/lorchestra sql \\"
 echo "              \"SELECT instrument_id, band, COUNT(*) AS n FROM measurement_events GROUP BY 1, 2\""

@@ -1,0 +1,1 @@
+"""Job definitions and the daily-projection pipeline, registered for lorchestra to load."""
