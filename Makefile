@@ -39,7 +39,9 @@ demo: install
 	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"
 
 bench: install
+	$(UV) -e ".[bench]"
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.ingest
 
 clean:
 	rm -rf $(VENV) .venv-bqemu .demo

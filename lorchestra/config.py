@@ -28,6 +28,7 @@ ENVIRONMENT: dict[str, str] = {
     "LORCHESTRA_BATCH_SIZE": "warehouse.batch_size",
     "LORCHESTRA_DUCKDB_PATH": "duckdb.path",
     "LORCHESTRA_LOCK_TIMEOUT": "duckdb.lock_timeout",
+    "LORCHESTRA_DUCKDB_MEMORY_LIMIT": "duckdb.memory_limit",
     "GOOGLE_CLOUD_PROJECT": "bigquery.project",
     "BQ_EVENTS_DATASET": "bigquery.dataset",
     "LORCHESTRA_BQ_DATASET": "bigquery.dataset",
@@ -51,6 +52,7 @@ class WarehouseSettings(_Section):
 class DuckDBSettings(_Section):
     path: Path | None = None
     lock_timeout: float = Field(default=30.0, ge=0)
+    memory_limit: str | None = None
 
 
 class BigQuerySettings(_Section):

@@ -126,3 +126,17 @@ def test_bad_configuration_is_one_clear_error(tmp_path: Path) -> None:
         load_settings(config, environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_duckdb_memory_limit_setting() -> None:
+    from lorchestra.errors import TerminalWarehouseError
+    from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
+
+    warehouse = DuckDBWarehouse(":memory:", memory_limit="512MB")
+    try:
+        limit = warehouse.query("SELECT current_setting('memory_limit') AS m")[0]["m"]
+        assert limit.replace(" ", "").upper().startswith(("488.2MIB", "512", "488"))
+    finally:
+        warehouse.close()
+    with pytest.raises(TerminalWarehouseError, match="must be a size like 2GB"):
+        DuckDBWarehouse(":memory:", memory_limit="lots; DROP TABLE x")

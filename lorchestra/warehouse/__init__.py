@@ -28,7 +28,10 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
     else:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         warehouse = DuckDBWarehouse(
-            path, lock_timeout=settings.duckdb.lock_timeout, read_only=read_only
+            path,
+            lock_timeout=settings.duckdb.lock_timeout,
+            read_only=read_only,
+            memory_limit=settings.duckdb.memory_limit,
         )
     if not read_only or warehouse.path == ":memory:":
         warehouse.ensure_tables(TABLES.values())

@@ -54,12 +54,23 @@ class DuckDBWarehouse:
     backend = "duckdb"
 
     def __init__(
-        self, path: Path | str, *, lock_timeout: float = 30.0, read_only: bool = False
+        self,
+        path: Path | str,
+        *,
+        lock_timeout: float = 30.0,
+        read_only: bool = False,
+        memory_limit: str | None = None,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
         self._con = _connect(self.path, lock_timeout, read_only)
         self._con.execute("SET TimeZone = 'UTC'")
+        if memory_limit:
+            self._con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        if not read_only:
+            # A 20k-record batch is ~40 MB of JSON, past the 16 MiB default: without this every
+            # batch's commit would checkpoint the whole file. DuckDB checkpoints on close.
+            self._con.execute("SET checkpoint_threshold = '1GB'")
         self._known_tables: set[str] = set()
 
     # -- reading ---------------------------------------------------------------------------
@@ -169,6 +180,13 @@ def create_table_sql(spec: TableSpec) -> str:
     )
     # No PRIMARY KEY: the MERGE keeps keys unique, and an index would slow every batch.
     return f"CREATE TABLE IF NOT EXISTS {spec.name} ({columns})"
+
+
+def _size(text: str) -> str:
+    cleaned = text.strip().upper().replace(" ", "")
+    if not cleaned.rstrip("KMGTIB").replace(".", "").isdigit():
+        raise TerminalWarehouseError(f"duckdb.memory_limit must be a size like 2GB, not {text!r}.")
+    return cleaned
 
 
 def _connect(path: str, lock_timeout: float, read_only: bool) -> duckdb.DuckDBPyConnection:
