@@ -57,16 +57,17 @@ def test_failed_batch_keeps_backup_and_replay_completes(settings: Settings, home
     backups = list((home / "backup" / "raw").rglob("run_*.jsonl"))
     assert len(backups) == 1 and backups[0].stat().st_mode & 0o077 == 0
     assert str(backups[0]) in message
-    assert len(backups[0].read_text().splitlines()) == 8  # batch 1 and the failed batch 2
+    # Batch 1, the failed batch 2, and batch 3, which was read while batch 2 was being written.
+    assert len(backups[0].read_text().splitlines()) == 10
 
     runner = CliRunner()
     first = runner.invoke(app, ["replay", str(backups[0])])
     assert first.exit_code == 0, first.output
-    assert "inserted=4 updated=0 unchanged=4" in first.output
+    assert "inserted=6 updated=0 unchanged=4" in first.output
     second = runner.invoke(app, ["replay", str(backups[0])])
-    assert "inserted=0 updated=0 unchanged=8" in second.output
+    assert "inserted=0 updated=0 unchanged=10" in second.output
     check = DuckDBWarehouse(settings.duckdb_path, read_only=True)
-    assert check.query("SELECT COUNT(*) AS n FROM raw_objects") == [{"n": 8}]
+    assert check.query("SELECT COUNT(*) AS n FROM raw_objects") == [{"n": 10}]
     check.close()
 
 

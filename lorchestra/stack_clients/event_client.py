@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -297,34 +298,54 @@ def _apply(
     *,
     backup: bool = True,
 ) -> None:
+    """Back up, stage and merge ``rows`` batch by batch, counting exactly.
+
+    One merge runs at a time, on a worker thread, while this thread reads and hashes the next
+    batch: the warehouse releases the GIL, so on two cores preparing and writing overlap.
+    """
     size = batch_size or _configured_batch_size()
     target = _backup_target(spec) if backup else None
+    in_flight: tuple[Future[dict[str, str]], int, list[tuple[str, str]]] | None = None
     number = 0
-    while batch := list(islice(rows, size)):
-        number += 1
-        latest: dict[str, Row] = {}
-        order: list[tuple[str, str]] = []
-        for row in batch:
-            key = row[spec.key or ""]
-            latest[key] = row
-            order.append((key, row[spec.hash_column or ""]))
-        final = list(latest.values())
-        if target is not None:
-            append_backup(target, spec, final)
-            if str(target) not in result.backup_files:
-                result.backup_files.append(str(target))
-        try:
-            existing = bq_client.merge(spec, final)
-        except WarehouseError as exc:
-            hint = (
-                f" Batch {number} is saved in {target}; re-apply it with `lorchestra replay "
-                f"{target}`."
-                if target
-                else ""
-            )
-            raise type(exc)(f"Writing batch {number} to {spec.name} failed: {exc}.{hint}") from exc
-        _count(order, existing, result)
-        result.batches += 1
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lorchestra-merge") as pool:
+        while batch := list(islice(rows, size)):
+            number += 1
+            latest: dict[str, Row] = {}
+            order: list[tuple[str, str]] = []
+            for row in batch:
+                key = row[spec.key or ""]
+                latest[key] = row
+                order.append((key, row[spec.hash_column or ""]))
+            final = list(latest.values())
+            if target is not None:
+                append_backup(target, spec, final)
+                if str(target) not in result.backup_files:
+                    result.backup_files.append(str(target))
+            if in_flight is not None:
+                _finish(spec, in_flight, result, target)
+            in_flight = (pool.submit(bq_client.merge, spec, final), number, order)
+        if in_flight is not None:
+            _finish(spec, in_flight, result, target)
+
+
+def _finish(
+    spec: TableSpec,
+    in_flight: tuple[Future[dict[str, str]], int, list[tuple[str, str]]],
+    result: UpsertResult,
+    target: Path | None,
+) -> None:
+    future, number, order = in_flight
+    try:
+        existing = future.result()
+    except WarehouseError as exc:
+        hint = (
+            f" Batch {number} is saved in {target}; re-apply it with `lorchestra replay {target}`."
+            if target
+            else ""
+        )
+        raise type(exc)(f"Writing batch {number} to {spec.name} failed: {exc}.{hint}") from exc
+    _count(order, existing, result)
+    result.batches += 1
 
 
 def _count(order: list[tuple[str, str]], existing: dict[str, str], result: UpsertResult) -> None:
