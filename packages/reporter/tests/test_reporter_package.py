@@ -17,6 +17,7 @@ def test_jobs_are_registered_under_the_host_group() -> None:
         "create_projections": "reporter.jobs:create_projections",
         "sync_sqlite": "reporter.jobs:sync_sqlite",
         "project_files": "reporter.jobs:project_files",
+        "generate_weekly_report": "reporter.jobs:generate_weekly_report",
     }
     for ep in entry_points(group="lorchestra.jobs.reporter"):
         params = list(inspect.signature(ep.load()).parameters)

@@ -52,3 +52,30 @@ def project_files(bq_client: Any) -> dict[str, Any]:
     result: dict[str, Any] = project(bq_client, data_home()).as_dict()
     emit(bq_client, "projections.files_written", "reporter", result)
     return result
+
+
+def generate_weekly_report(
+    bq_client: Any,
+    week: str | None = None,
+    client: str | None = None,
+    send: bool = False,
+    resend: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Write each active client's weekly report (HTML + PDF) and the practice summary under
+    <home>/reports/<week>/; with ``send``, email each client report to LORCHESTRA_REPORT_TO.
+
+    ``week`` is an ISO week such as ``2026-W47`` (default: the current one, UTC); ``client``
+    restricts to one contact_id; ``resend`` sends again reports already sent for that week;
+    ``dry_run`` counts without writing files, sending or emitting events.
+    """
+    from reporter._home import data_home
+    from reporter.weekly import generate
+    from reporter.weekly_data import parse_week
+
+    iso_week = parse_week(week)
+    counts = generate(
+        bq_client, data_home(), iso_week, client=client, send=send or resend, resend=resend,
+        dry_run=dry_run,
+    )  # fmt: skip
+    return counts.as_dict()
