@@ -9,7 +9,7 @@ PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml),-e $(dir $(p)))
 DEMO_HOME ?= $(CURDIR)/.demo/home
 DEMO_DATA := $(CURDIR)/.demo/data
 
-.PHONY: install demo test lint typecheck pytest bench emulator clean
+.PHONY: install demo test lint typecheck pytest bench emulator browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,19 @@ install: $(VENV)/.installed
 emulator:
 	PYTHON=$(PYTHON) bash tools/bqemulator/install.sh
 
+# Headless Chromium (Debian's package) for the tests that open HTML reports in a real browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install emulator
+pytest: install emulator browser
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

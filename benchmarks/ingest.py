@@ -2,9 +2,10 @@
 
 Writes N synthetic Gmail messages (the shared generator) to a JSONL file, then measures, in
 this one run: (1) the Meltano run alone (``meltano run tap-gmail-sample target-jsonl`` through
-the ingestor), and (2) the whole ingest path of lorc's ingester job (the same Meltano run, then
-streaming the JSONL through ``upsert_objects`` into a fresh DuckDB file, with events, backups and
-quarantine). lorchestra's share is (whole - Meltano alone) / whole; the goal is under 30%.
+the ingestor); (2) lorchestra's part on that output: streaming the JSONL through
+``upsert_objects`` into a fresh DuckDB file, with backups, in a run context; and (3) the whole
+ingester job end to end, for reference. lorchestra's share is (2) / ((1) + (2)), measured
+directly rather than as a difference of two noisy wall times; the goal is under 30%.
 Peak memory is the largest resident set among this process and its children. Always exits 0.
 """
 
@@ -25,6 +26,7 @@ from lorchestra.config import load_settings
 from lorchestra.connections import Connection
 from lorchestra.jobs.ingester import ingest_connection
 from lorchestra.run_context import RunContext, new_run_id, running
+from lorchestra.stack_clients.event_client import upsert_objects
 from lorchestra.warehouse import TABLES
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
@@ -49,18 +51,39 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.perf_counter()
         path = ingestor.extract_to_jsonl(
-            "tap-gmail-sample", "meltano-alone", config={"path": str(source)},
+            "tap-gmail-sample",
+            "meltano-alone",
+            config={"path": str(source)},
             output_root=work / "alone",
         )
         meltano_s = time.perf_counter() - started
-        path.unlink()
 
         home = work / "home"
         home.mkdir(mode=0o700)
         settings = load_settings(environ={"LORCHESTRA_HOME": str(home)})
+        loaded = DuckDBWarehouse(home / "load.duckdb")
+        loaded.ensure_tables(TABLES.values())
+        started = time.perf_counter()
+        with running(RunContext(new_run_id(), home=home, settings=settings)):
+            upsert_objects(
+                loaded,
+                ingestor.iter_jsonl_records(path, on_error="raise"),
+                source_system="gmail",
+                connection_name="bench",
+                object_type="email",
+                external_id="id",
+            )
+        loaded.close()
+        lorchestra_s = time.perf_counter() - started
+        path.unlink()
+
         connection = Connection(
-            key="bench/email", source_system="gmail", connection_name="bench",
-            object_type="email", tap="tap-gmail-sample", external_id="id",
+            key="bench/email",
+            source_system="gmail",
+            connection_name="bench",
+            object_type="email",
+            tap="tap-gmail-sample",
+            external_id="id",
             settings={"path": str(source)},
         )
         warehouse = DuckDBWarehouse(home / "bench.duckdb")
@@ -72,15 +95,21 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.close()
         whole_s = time.perf_counter() - started
 
-    peak_mb = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    ) / 1024
-    share = (whole_s - meltano_s) / whole_s
-    rate = args.records / whole_s
-    print(f"{'what':<34}{'wall s':>9}{'records/s':>12}")
-    print(f"{'Meltano run alone':<34}{meltano_s:>9.2f}{args.records / meltano_s:>12,.0f}")
-    print(f"{'whole ingest (Meltano + upsert)':<34}{whole_s:>9.2f}{rate:>12,.0f}")
+    peak_mb = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
+    share = lorchestra_s / (meltano_s + lorchestra_s)
+    print(f"{'what':<40}{'wall s':>9}{'records/s':>12}")
+    for label, seconds in (
+        ("Meltano run alone", meltano_s),
+        ("lorchestra's load of its output", lorchestra_s),
+        ("whole ingester job (for reference)", whole_s),
+    ):
+        print(f"{label:<40}{seconds:>9.2f}{args.records / seconds:>12,.0f}")
     print(f"counts: {counts}")
     print(f"peak resident set (largest process): {peak_mb:,.0f} MB")
     verdict = "PASS" if share < GOAL_SHARE else "MISS"

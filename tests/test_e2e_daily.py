@@ -41,7 +41,7 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
     first = lorc(home, data, "run", "daily", "--json")
     assert first.returncode == 0, first.stderr
     run = json.loads(first.stdout)
-    assert run["ok"] and len(run["steps"]) == 14
+    assert run["ok"] and len(run["steps"]) == 15
     assert {s["status"] for s in run["steps"]} == {"completed"}
 
     tables = counts(home, data)
@@ -62,6 +62,8 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
     contacts = sum(f.records for f in manifest.files if f.object_type == "contact")
     assert len(client_files) == contacts
     mtimes = {p: p.stat().st_mtime_ns for p in (home / "local_views").rglob("*.md")}
+    reports = list((home / "reports").rglob("*.pdf"))
+    assert reports and all(p.stat().st_mode & 0o777 == 0o600 for p in reports)
 
     second = lorc(home, data, "run", "daily", "--json")
     assert second.returncode == 0, second.stderr

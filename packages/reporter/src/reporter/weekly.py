@@ -1,0 +1,169 @@
+"""Weekly client reports: files under ``<home>/reports/<week>/`` and optional SMTP delivery.
+
+For each client (contact) with activity in the ISO week (a ``reporting_snapshots`` row: sessions,
+measurements, invoices/payments or email), ``client_<contact_id>.html`` and ``.pdf``; for the
+clinician, ``practice_summary.html`` and ``.pdf``. Paths come from ids (an unsafe id is skipped),
+directories are 0700, files 0600, every write is atomic. Sends are recorded as ``report.sent``
+events (connection_name = contact_id, target_object_type = ``weekly_report:<week>``) and a report
+is not sent again for the same client and week unless ``resend``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reporter._home import ensure_private_dir, fsync_dir, write_atomic
+from reporter.weekly_data import IsoWeek, PracticeWeek, load_week
+from reporter.weekly_render import render_client, render_summary, to_pdf
+
+REPORTS_DIR = "reports"
+SENT_EVENT = "report.sent"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_ALREADY_SENT_SQL = (
+    "SELECT COUNT(*) AS n FROM event_log WHERE event_type = 'report.sent' "
+    "AND status = 'ok' AND connection_name = @contact_id AND target_object_type = @target"
+)
+
+
+def sent_target(week: IsoWeek) -> str:
+    return f"weekly_report:{week.label}"
+
+
+@dataclass
+class WeeklyCounts:
+    week: str
+    clients_with_activity: int = 0
+    reports_written: int = 0
+    reports_sent: int = 0
+    skipped_already_sent: int = 0
+    clients_without_activity: int = 0
+    skipped_unsafe_id: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Written:
+    contact_id: str
+    short_id: str
+    html: str
+    pdf: bytes
+
+
+def generate(
+    bq_client: Any,
+    home: Path,
+    week: IsoWeek,
+    *,
+    client: str | None = None,
+    send: bool = False,
+    resend: bool = False,
+    dry_run: bool = False,
+) -> WeeklyCounts:
+    from lorchestra.stack_clients.event_client import emit
+
+    practice = load_week(bq_client, week, client)
+    counts = WeeklyCounts(
+        week=week.label,
+        clients_with_activity=len(practice.clients),
+        clients_without_activity=practice.clients_without_activity,
+        dry_run=dry_run,
+    )
+    settings = None
+    if send and not dry_run:
+        from reporter.mailer import smtp_settings
+
+        settings = smtp_settings()  # fail before writing anything when it is incomplete
+
+    reports: list[Written] = []
+    directory = home / REPORTS_DIR / week.label
+    if not dry_run:
+        ensure_private_dir(home / REPORTS_DIR)
+        ensure_private_dir(directory)
+    for item in practice.clients:
+        if not _SAFE_ID.match(item.contact_id):
+            counts.skipped_unsafe_id += 1
+            continue
+        if dry_run:
+            continue
+        html = render_client(week.label, item)
+        pdf = to_pdf(html)
+        write_atomic(directory / f"client_{item.contact_id}.html", html.encode())
+        write_atomic(directory / f"client_{item.contact_id}.pdf", pdf)
+        counts.reports_written += 1
+        reports.append(Written(item.contact_id, item.short_id, html, pdf))
+    if not dry_run:
+        _write_summary(directory, practice)
+        fsync_dir(directory)
+        emit(
+            bq_client,
+            "report.generated",
+            "reporter",
+            {
+                k: v
+                for k, v in counts.as_dict().items()
+                if k not in ("reports_sent", "skipped_already_sent")
+            },
+            target_object_type=sent_target(week),
+        )
+    if settings is not None:
+        _send(bq_client, settings, week, reports, counts, resend)
+    return counts
+
+
+def _write_summary(directory: Path, practice: PracticeWeek) -> None:
+    html = render_summary(practice)
+    write_atomic(directory / "practice_summary.html", html.encode())
+    write_atomic(directory / "practice_summary.pdf", to_pdf(html))
+
+
+def already_sent(bq_client: Any, contact_id: str, week: IsoWeek) -> bool:
+    rows = bq_client.query(
+        _ALREADY_SENT_SQL, {"contact_id": contact_id, "target": sent_target(week)}
+    )
+    return bool(rows) and int(rows[0]["n"] or 0) > 0
+
+
+def _send(
+    bq_client: Any,
+    settings: Any,
+    week: IsoWeek,
+    reports: list[Written],
+    counts: WeeklyCounts,
+    resend: bool,
+) -> None:
+    from lorchestra.stack_clients.event_client import emit
+    from reporter.mailer import Mailer, build_message
+
+    due = []
+    for report in reports:
+        if not resend and already_sent(bq_client, report.contact_id, week):
+            counts.skipped_already_sent += 1
+        else:
+            due.append(report)
+    if not due:
+        return
+    with Mailer(settings) as mailer:
+        for report in due:
+            subject = f"Weekly report {week.label} — client {report.short_id}"
+            mailer.send(
+                build_message(
+                    settings, subject, report.html, report.pdf,
+                    f"weekly_report_{week.label}_{report.short_id}.pdf",
+                )
+            )  # fmt: skip
+            counts.reports_sent += 1
+            emit(
+                bq_client,
+                SENT_EVENT,
+                "reporter",
+                {"contact_id": report.contact_id, "week": week.label, "messages": 1,
+                 "attachments": 1, "resend": resend},
+                connection_name=report.contact_id,
+                target_object_type=sent_target(week),
+            )  # fmt: skip

@@ -1,0 +1,292 @@
+"""What one ISO week's reports are made of, read from the warehouse as plain values.
+
+The views (``reporting_snapshots``, ``measurement_timeseries``, ``inbox_view``) and the canonical
+contacts and sessions are read through :mod:`reporter.local_tables`; invoices, payments and
+Stripe customers through one GoogleSQL SELECT each, below. Everything is filtered to the week
+here, in Python, so the SQL stays in the subset both backends run.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from lorchestra.errors import InvalidJobArguments
+from reporter.local_tables import Row, fetch_all, plain
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class IsoWeek:
+    """An ISO week (Monday to Sunday, UTC)."""
+
+    year: int
+    week: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.monday.year, self.monday.month, self.monday.day, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the week."""
+        return self.start + timedelta(days=7)
+
+    def contains(self, iso: str | None) -> bool:
+        moment = parse_instant(iso)
+        return moment is not None and self.start <= moment < self.end
+
+
+def parse_week(value: str | None, *, now: datetime | None = None) -> IsoWeek:
+    """``2026-W47`` → IsoWeek; ``None`` → the current ISO week (UTC). Bad values raise."""
+    if value is None:
+        year, week, _ = (now or datetime.now(UTC)).astimezone(UTC).isocalendar()
+        return IsoWeek(year, week)
+    match = _WEEK.match(value.strip())
+    if match is None:
+        raise InvalidJobArguments(f"--week must be an ISO week like 2026-W47, got {value!r}")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise InvalidJobArguments(
+            f"--week {value!r} does not exist (year {year} has no week {week})"
+        ) from None
+    return IsoWeek(year, week)
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """ISO-8601 text (``Z`` or offset; a bare date is midnight UTC) → aware datetime, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- billing: canonical invoices, payments and Stripe customers ---------------------------------
+_BILLING_SQL = {
+    "invoice": (
+        "SELECT JSON_VALUE(payload, '$.invoice_id') AS item_id, "
+        "JSON_VALUE(payload, '$.customer_id') AS customer_id, "
+        "JSON_VALUE(payload, '$.created_at') AS created_at, "
+        "JSON_VALUE(payload, '$.status') AS status, "
+        "JSON_VALUE(payload, '$.number') AS number, "
+        "SAFE_CAST(JSON_VALUE(payload, '$.amount_due') AS INT64) AS amount_minor, "
+        "JSON_VALUE(payload, '$.currency') AS currency "
+        "FROM canonical_objects WHERE canonical_kind = 'invoice' ORDER BY item_id"
+    ),
+    "payment": (
+        "SELECT JSON_VALUE(payload, '$.payment_id') AS item_id, "
+        "JSON_VALUE(payload, '$.customer_id') AS customer_id, "
+        "JSON_VALUE(payload, '$.created_at') AS created_at, "
+        "JSON_VALUE(payload, '$.status') AS status, "
+        "CAST(NULL AS STRING) AS number, "
+        "SAFE_CAST(COALESCE(JSON_VALUE(payload, '$.amount_received'), "
+        "JSON_VALUE(payload, '$.amount')) AS INT64) AS amount_minor, "
+        "JSON_VALUE(payload, '$.currency') AS currency "
+        "FROM canonical_objects WHERE canonical_kind = 'payment' ORDER BY item_id"
+    ),
+}
+_CUSTOMERS_SQL = (
+    "SELECT JSON_VALUE(payload, '$.customer_id') AS customer_id, "
+    "JSON_VALUE(payload, '$.metadata.dataverse_contact_id') AS contact_id, "
+    "LOWER(TRIM(JSON_VALUE(payload, '$.email'))) AS email "
+    "FROM canonical_objects WHERE canonical_kind = 'customer' ORDER BY customer_id"
+)
+_ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "XAF", "XOF", "PYG", "UGX", "RWF"}
+
+
+def money(amount_minor: int | None, currency: str | None) -> str:
+    """Minor units → ``USD 120.00`` (zero-decimal currencies such as JPY have no cents)."""
+    if amount_minor is None:
+        return ""
+    code = (currency or "").upper()
+    if code in _ZERO_DECIMAL:
+        return f"{code} {amount_minor:,}".strip()
+    return f"{code} {amount_minor / 100:,.2f}".strip()
+
+
+def money_totals(items: list[Row]) -> str:
+    """Sum per currency: ``USD 240.00`` (or several, comma-separated); ``0`` when none."""
+    sums: dict[str, int] = defaultdict(int)
+    for item in items:
+        sums[(item.get("currency") or "").upper()] += int(item.get("amount_minor") or 0)
+    return ", ".join(money(v, k) for k, v in sorted(sums.items())) or "0"
+
+
+# -- the week --------------------------------------------------------------------------------
+@dataclass
+class ClientWeek:
+    """Everything in one client's report."""
+
+    contact: Row
+    snapshot: Row
+    measurements: list[Row]  # whole history up to the week's end
+    latest: list[Row]  # latest per instrument up to the week's end
+    sessions: list[Row]
+    invoices: list[Row]
+    payments: list[Row]
+
+    @property
+    def contact_id(self) -> str:
+        return str(self.contact["contact_id"])
+
+    @property
+    def short_id(self) -> str:
+        return self.contact_id[:8]
+
+
+@dataclass
+class PracticeWeek:
+    week: IsoWeek
+    clients: list[ClientWeek]
+    clients_without_activity: int
+    new_threads: list[Row] = field(default_factory=list)
+    awaiting: list[Row] = field(default_factory=list)  # with "age_hours"
+    median_response_hours: float | None = None
+    totals: dict[str, Any] = field(default_factory=dict)
+
+
+def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> PracticeWeek:
+    """Read the week from the warehouse. ``client`` (a contact_id) restricts to one client."""
+    contacts = {c["contact_id"]: c for c in fetch_all(bq_client, "contacts") if c["contact_id"]}
+    if client is not None and client not in contacts:
+        raise InvalidJobArguments(f"--client {client!r} is not a known contact_id")
+    snapshots = [
+        s
+        for s in fetch_all(bq_client, "reporting_snapshots")
+        if s["week_start"] == week.monday.isoformat() and s["contact_id"] in contacts
+    ]
+    timeseries = fetch_all(bq_client, "measurement_timeseries")
+    sessions = fetch_all(bq_client, "sessions")
+    billing = _billing(bq_client, contacts)
+
+    wanted = [client] if client is not None else sorted(contacts)
+    active = {s["contact_id"]: s for s in snapshots if s["contact_id"] in wanted}
+    clients: list[ClientWeek] = []
+    for contact_id in sorted(active):
+        contact = contacts[contact_id]
+        email = (contact.get("email") or "").strip().lower()
+        history = sorted(
+            (
+                r
+                for r in timeseries
+                if r["subject_id"] == email
+                and (parse_instant(r["occurred_at"]) or week.end) < week.end
+            ),
+            key=lambda r: (r["instrument_id"], r["occasion"], r["event_key"]),
+        )
+        latest_by_instrument: dict[str, Row] = {}
+        for row in history:
+            latest_by_instrument[row["instrument_id"]] = row
+        clients.append(
+            ClientWeek(
+                contact=contact,
+                snapshot=active[contact_id],
+                measurements=history,
+                latest=[latest_by_instrument[k] for k in sorted(latest_by_instrument)],
+                sessions=sorted(
+                    (
+                        s
+                        for s in sessions
+                        if s["contact_id"] == contact_id and week.contains(s["session_date"])
+                    ),
+                    key=lambda s: (s["session_date"], s["session_id"]),
+                ),
+                invoices=[
+                    i
+                    for i in billing["invoice"].get(contact_id, [])
+                    if week.contains(i["created_at"]) and i["status"] not in ("draft", "void")
+                ],
+                payments=[
+                    p
+                    for p in billing["payment"].get(contact_id, [])
+                    if week.contains(p["created_at"]) and p["status"] == "succeeded"
+                ],
+            )
+        )
+    practice = PracticeWeek(
+        week=week, clients=clients, clients_without_activity=len(wanted) - len(clients)
+    )
+    _pipeline(practice, fetch_all(bq_client, "inbox_view"))
+    invoices = [i for c in clients for i in c.invoices]
+    payments = [p for c in clients for p in c.payments]
+    practice.totals = {
+        "sessions": sum(len(c.sessions) for c in clients),
+        "measurements": sum(int(c.snapshot.get("measurements") or 0) for c in clients),
+        "messages": sum(int(c.snapshot.get("messages") or 0) for c in clients),
+        "invoices": len(invoices),
+        "invoiced": money_totals(invoices),
+        "payments": len(payments),
+        "paid": money_totals(payments),
+    }
+    return practice
+
+
+def _billing(bq_client: Any, contacts: dict[str, Row]) -> dict[str, dict[str, list[Row]]]:
+    """Invoices and payments by contact_id (through the customer's metadata, else its email)."""
+    by_email = {(c.get("email") or "").strip().lower(): cid for cid, c in sorted(contacts.items())}
+    owner: dict[str, str] = {}
+    for customer in bq_client.query(_CUSTOMERS_SQL):
+        contact_id = customer.get("contact_id")
+        if contact_id not in contacts:
+            contact_id = by_email.get(customer.get("email") or "")
+        if contact_id and customer.get("customer_id"):
+            owner[str(customer["customer_id"])] = str(contact_id)
+    result: dict[str, dict[str, list[Row]]] = {}
+    for kind, sql in _BILLING_SQL.items():
+        grouped: dict[str, list[Row]] = defaultdict(list)
+        for row in bq_client.query(sql):
+            contact_id = owner.get(str(row.get("customer_id")))
+            if contact_id is None:
+                continue
+            item = {
+                k: plain(v, "INTEGER" if k == "amount_minor" else "TEXT") for k, v in row.items()
+            }
+            grouped[contact_id].append(item)
+        for items in grouped.values():
+            items.sort(key=lambda r: (r["created_at"] or "", r["item_id"] or ""))
+        result[kind] = dict(grouped)
+    return result
+
+
+def _pipeline(practice: PracticeWeek, threads: list[Row]) -> None:
+    """New threads first seen in the week; threads awaiting a reply (age at the week's end, or
+    now for the current week); median response time over the week's new threads of exactly two
+    messages whose last sender is the practice (one inbound message and its reply: inbox_view
+    keeps no per-message senders, so longer threads cannot be timed)."""
+    week = practice.week
+    as_of = min(datetime.now(UTC), week.end)
+    practice.new_threads = [t for t in threads if week.contains(t["first_message_at"])]
+    awaiting: list[Row] = []
+    for thread in threads:
+        last = parse_instant(thread["last_message_at"])
+        if thread["awaiting_reply"] and last is not None and last < week.end:
+            awaiting.append({**thread, "age_hours": int((as_of - last).total_seconds() // 3600)})
+    practice.awaiting = sorted(awaiting, key=lambda t: -int(t["age_hours"]))
+    replied = []
+    for thread in practice.new_threads:
+        first = parse_instant(thread["first_message_at"])
+        last = parse_instant(thread["last_message_at"])
+        if not thread["awaiting_reply"] and first and last and int(thread["message_count"]) == 2:
+            replied.append((last - first).total_seconds() / 3600)
+    practice.median_response_hours = statistics.median(replied) if replied else None
