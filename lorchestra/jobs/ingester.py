@@ -11,6 +11,7 @@ fails the job and writes nothing to the object tables.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,26 +168,18 @@ def ingest_connection(
         )
         raise IngestError(f"Extraction for {connection.key} failed: {message}") from exc
     quarantine = _Quarantine(settings.home, run_id, connection)
-    try:
-        records = _records(path, quarantine)
-        result = upsert_objects(
-            bq_client,
-            records,
-            source_system=connection.source_system,
-            connection_name=connection.connection_name,
-            object_type=connection.object_type,
-            external_id=connection.external_id,
-            emit_event=False,
-        )
-    finally:
-        quarantine.close()
+    result = upsert_objects(
+        bq_client,
+        _records(path, quarantine),
+        source_system=connection.source_system,
+        connection_name=connection.connection_name,
+        object_type=connection.object_type,
+        external_id=connection.external_id,
+        emit_event=False,
+    )
     for rejection in result.rejections:
-        quarantine.add_rejection(
-            rejection.position + quarantine.bad_lines_before(rejection.position),
-            rejection.reason,
-            path,
-        )
-    quarantine.close()
+        quarantine.add_rejection(rejection.position, rejection.reason)
+    quarantine.write(path)
     read = result.written + result.rejected + quarantine.bad_lines
     counts = {"read": read, **result.counts(), "rejected": result.rejected + quarantine.bad_lines}
     emit(
@@ -210,60 +203,55 @@ def _records(path: Path, quarantine: _Quarantine) -> Iterator[Any]:
 
     for item in ingestor.iter_jsonl_records(path, on_error="yield"):
         if isinstance(item, ingestor.BadLine):
-            quarantine.add_bad_line(item.line_number, item.reason, path)
+            quarantine.add_bad_line(item.line_number, item.reason)
             continue
         yield item
 
 
 class _Quarantine:
-    """Rejected records with their reasons, in ``<home>/quarantine/<run>/``, 0600."""
+    """Rejected records with their reasons, in ``<home>/quarantine/<run>/``, 0600.
+
+    Entries are collected while the load streams, then written in one pass over the source
+    file, so the raw lines are read once however many records were rejected.
+    """
 
     def __init__(self, home: Path, run_id: str, connection: Connection) -> None:
         self.path = home / "quarantine" / run_id / f"{_slug(connection.key)}.jsonl"
         self.relative_path = str(self.path.relative_to(home))
         self.bad_lines = 0
         self._bad_line_numbers: list[int] = []
-        self._fd: int | None = None
+        self._entries: list[tuple[int, str]] = []
 
-    def add_bad_line(self, line_number: int, reason: str, source: Path) -> None:
+    def add_bad_line(self, line_number: int, reason: str) -> None:
         self.bad_lines += 1
         self._bad_line_numbers.append(line_number)
-        self._write({"line": line_number, "reason": reason, "raw": _line(source, line_number)})
+        self._entries.append((line_number, reason))
 
-    def bad_lines_before(self, record_position: int) -> int:
-        """Map a record position back to its line, skipping lines that were not records."""
-        skipped = 0
+    def add_rejection(self, record_position: int, reason: str) -> None:
+        """A rejected record, by its position among the records (bad lines skipped)."""
+        line = record_position
         for number in self._bad_line_numbers:
-            if number <= record_position + skipped:
-                skipped += 1
-        return skipped
+            if number <= line:
+                line += 1
+        self._entries.append((line, reason))
 
-    def add_rejection(self, line_number: int, reason: str, source: Path) -> None:
-        record = _line(source, line_number)
-        self._write({"line": line_number, "reason": reason, "raw": record})
-
-    def _write(self, entry: dict[str, Any]) -> None:
-        if self._fd is None:
-            private_dir(self.path.parent)
-            self._fd = open_private(self.path, "a")
-        import os
-
-        os.write(self._fd, orjson.dumps(entry) + b"\n")
-
-    def close(self) -> None:
-        if self._fd is not None:
-            import os
-
-            os.close(self._fd)
-            self._fd = None
-
-
-def _line(path: Path, number: int) -> str | None:
-    with path.open("rb") as handle:
-        for index, line in enumerate(handle, start=1):
-            if index == number:
-                return line.decode("utf-8", errors="replace").rstrip("\n")
-    return None
+    def write(self, source: Path) -> None:
+        if not self._entries:
+            return
+        wanted = {number for number, _ in self._entries}
+        raw: dict[int, str] = {}
+        with source.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if number in wanted:
+                    raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
+        private_dir(self.path.parent)
+        fd = open_private(self.path, "a")
+        try:
+            for number, reason in sorted(self._entries):
+                entry = {"line": number, "reason": reason, "raw": raw.get(number)}
+                os.write(fd, orjson.dumps(entry) + b"\n")
+        finally:
+            os.close(fd)
 
 
 def _last_window_end(bq_client: Any, connection: Connection) -> str | None:

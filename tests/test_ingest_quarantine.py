@@ -1,0 +1,45 @@
+"""Malformed lines and records without an id are quarantined with their line numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lorchestra.connections import Connection
+from lorchestra.jobs.ingester import _Quarantine, _records
+from lorchestra.stack_clients.event_client import upsert_objects
+from lorchestra.warehouse import Warehouse
+
+
+def test_bad_lines_and_missing_ids_keep_their_line_numbers(
+    duckdb_warehouse: Warehouse, home: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "extract.jsonl"
+    source.write_text(
+        '{"id": "a"}\n'
+        "not json at all\n"
+        '{"id": "b"}\n'
+        '["an", "array"]\n'
+        '{"note": "CANARY no id"}\n'
+        '{"id": "c"}\n'
+    )
+    connection = Connection("c/email", "gmail", "c", "email", "tap", "id")
+    quarantine = _Quarantine(home, "run-1", connection)
+    result = upsert_objects(
+        duckdb_warehouse,
+        _records(source, quarantine),
+        source_system="gmail",
+        connection_name="c",
+        object_type="email",
+        external_id="id",
+        emit_event=False,
+    )
+    for rejection in result.rejections:
+        quarantine.add_rejection(rejection.position, rejection.reason)
+    quarantine.write(source)
+    assert result.inserted == 3 and quarantine.bad_lines == 2 and result.rejected == 1
+    entries = [json.loads(line) for line in quarantine.path.read_text().splitlines()]
+    assert [e["line"] for e in entries] == [2, 4, 5]
+    assert entries[2]["raw"] == '{"note": "CANARY no id"}'
+    assert all("CANARY" not in e["reason"] for e in entries)
+    assert quarantine.path.stat().st_mode & 0o777 == 0o600
