@@ -48,6 +48,7 @@ bench: install
 	$(UV) -e ".[bench]"
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.canonize
 
 clean:
 	rm -rf $(VENV) .venv-bqemu .demo
