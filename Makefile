@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+# Bytecode is compiled at install time: with PYTHONDONTWRITEBYTECODE set (as on CI), every
+# start of lorchestra or Meltano would otherwise recompile its imports from source (~2 s).
+UV := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml),-e $(dir $(p)))
 DEMO_HOME ?= $(CURDIR)/.demo/home
 DEMO_DATA := $(CURDIR)/.demo/data

@@ -43,6 +43,17 @@ def test_gmail_round_trip_deterministic_path_and_rerun(
     assert sorted(p.name for p in (tmp_path / TAP).iterdir()) == ["run-0001"]
 
 
+def test_fields_absent_from_early_records_survive(
+        meltano_project: Path, tmp_path: Path, write_jsonl: Any) -> None:
+    # The project's open catalog passes every field; an inferred schema would drop `late`.
+    lines: list[dict[str, Any] | bytes] = [{"id": str(i), "n": i} for i in range(5)]
+    lines.append({"id": "5", "late": {"nested": [1, "two", None]}, "n": 2.5})
+    src = write_jsonl("varied.jsonl", lines)
+    out = ingestor.extract_to_jsonl(TAP, "varied", config={"path": str(src)},
+                                    project_dir=meltano_project, output_root=tmp_path / "out")
+    assert list(ingestor.iter_jsonl_records(out, on_error="raise")) == lines
+
+
 def test_zero_records_give_an_empty_file(
         meltano_project: Path, tmp_path: Path, write_jsonl: Any) -> None:
     src = write_jsonl("empty.jsonl", [])
@@ -69,12 +80,16 @@ def test_tap_failure_raises_and_leaves_nothing(
 
 def test_target_failure_mid_file_removes_partial_output(
         meltano_project: Path, tmp_path: Path, write_jsonl: Any, canary: str) -> None:
-    # The schema is inferred from the first record only, so target-jsonl writes record 1 and
-    # then fails validating record 2, printing its value (the canary) in the traceback.
+    # A catalog declaring `n` an integer replaces the project's open one, so target-jsonl writes
+    # record 1 and then fails validating record 2, printing its value (the canary).
     src = write_jsonl("mixed.jsonl", [{"id": "1", "n": 1}, {"id": "2", "n": canary}])
+    catalog = json.loads((meltano_project / "catalogs" / "jsonl-records.json").read_text())
+    catalog["streams"][0]["schema"]["properties"]["n"] = {"type": "integer"}
+    strict = tmp_path / "strict-catalog.json"
+    strict.write_text(json.dumps(catalog))
     with pytest.raises(ExtractError) as caught:
-        ingestor.extract_to_jsonl(TAP, "target-fails",
-                                  config={"path": str(src), "schema_sample_records": 1},
+        ingestor.extract_to_jsonl(TAP, "target-fails", config={"path": str(src)},
+                                  env={ingestor.setting_env_name(TAP, "_catalog"): str(strict)},
                                   project_dir=meltano_project, output_root=tmp_path / "out")
     error = caught.value
     assert error.exit_code == 1
@@ -126,3 +141,6 @@ def test_install_project_is_idempotent(meltano_project: Path) -> None:
     assert ingestor.install_project(meltano_project) == meltano_project
     assert ingestor.meltano_installed(meltano_project)
     assert ingestor.check_project(meltano_project) == []
+    # Plugin virtualenvs carry compiled bytecode, so runs do not recompile their imports.
+    site = next((meltano_project / ".meltano/extractors/tap-jsonl/venv/lib").glob("python*"))
+    assert list((site / "site-packages/singer_sdk/__pycache__").glob("*.pyc"))

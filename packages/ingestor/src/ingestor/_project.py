@@ -247,4 +247,17 @@ def install_project(project_dir: str | os.PathLike[str] | None = None, *,
         what = "timed out" if code is None else f"exited with code {code}"
         raise InstallError(f"`meltano install` in {project} {what}.", exit_code=code,
                            log_tail=tail)
+    _compile_bytecode(project)
     return project
+
+
+def _compile_bytecode(project: Path) -> None:
+    # Meltano builds plugin virtualenvs with uv, which does not compile bytecode; with
+    # PYTHONDONTWRITEBYTECODE set, every run would recompile the plugin's imports (~2 s a run).
+    # compileall skips files already compiled, so this is cheap on a re-install.
+    for kind, name, _ in _declared_plugins(project):
+        venv = project / ".meltano" / _PLUGIN_DIRS[kind] / name / "venv"
+        if (venv / "bin" / "python").exists():
+            subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j", "0",
+                            str(venv / "lib")], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

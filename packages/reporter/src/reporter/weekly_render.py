@@ -73,8 +73,10 @@ def chart_png(instrument_id: str, points: list[tuple[Any, float]]) -> str:
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
     if len(xs) == 1:
         axes.set_xticks(xs)
-    figure.autofmt_xdate()
-    figure.tight_layout()
+    figure.autofmt_xdate(bottom=0.26)
+    # Fixed margins (room for the rotated dates and the legend on the right) instead of
+    # tight_layout, which draws the figure an extra time to measure it: charts render ~2x faster.
+    figure.subplots_adjust(left=0.08, right=0.77 if bands else 0.97, top=0.88)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
