@@ -51,9 +51,22 @@ def test_upsert_counts_and_state(warehouse: Warehouse) -> None:
     a, b = after["gmail:gmail-acct1:email:a"], after["gmail:gmail-acct1:email:b"]
     assert a["payload_hash"] == before["gmail:gmail-acct1:email:a"]["payload_hash"]
     assert a["first_seen"] == before["gmail:gmail-acct1:email:a"]["first_seen"]
-    assert a["last_seen"] >= before["gmail:gmail-acct1:email:a"]["last_seen"]
+    assert a["last_seen"] > before["gmail:gmail-acct1:email:a"]["last_seen"]
     assert b["payload"] == {"id": "b", "v": 2}
     assert len(after) == 3
+
+
+def test_an_unchanged_batch_only_moves_last_seen(warehouse: Warehouse) -> None:
+    put(warehouse, [{"id": "a", "v": 1}, {"id": "b", "v": 1}])
+    before = raw(warehouse)
+    again = put(warehouse, [{"id": "b", "v": 1}, {"id": "a", "v": 1}])
+    assert again.counts() == {"inserted": 0, "updated": 0, "unchanged": 2, "rejected": 0}
+    after = raw(warehouse)
+    for key, row in after.items():
+        assert row["last_seen"] > before[key]["last_seen"]
+        assert {k: v for k, v in row.items() if k != "last_seen"} == {
+            k: v for k, v in before[key].items() if k != "last_seen"
+        }
 
 
 def test_key_order_does_not_change_the_hash(warehouse: Warehouse) -> None:

@@ -186,7 +186,8 @@ def upsert_objects(
                 )
                 continue
             ext = str(value)
-            payload = _canonical_json(obj)
+            encoded = _canonical_bytes(obj)
+            payload = encoded.decode()
             yield {
                 "idem_key": f"{source_system}:{connection_name}:{object_type}:{ext}",
                 "source_system": source_system,
@@ -195,7 +196,7 @@ def upsert_objects(
                 "schema_ref": schema_ref,
                 "external_id": ext,
                 "payload": payload,
-                "payload_hash": _sha256(payload),
+                "payload_hash": hashlib.sha256(encoded).hexdigest(),
                 "first_seen": now,
                 "last_seen": now,
             }
@@ -390,8 +391,12 @@ def _field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
     return get
 
 
+def _canonical_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+
+
 def _canonical_json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    return _canonical_bytes(value).decode()
 
 
 def _sha256(text: str) -> str:

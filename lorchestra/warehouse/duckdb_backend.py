@@ -28,6 +28,7 @@ from lorchestra.warehouse.sql import (
     insert_from_stage_sql,
     merge_sql,
     to_duckdb,
+    touch_unchanged_sql,
 )
 
 _DUCKDB_TYPES = {
@@ -122,13 +123,23 @@ class DuckDBWarehouse:
         if not rows:
             return {}
 
+        key, digest = spec.key or "", spec.hash_column or ""
+        # Only the key, hash and touched columns are staged first: an unchanged row then costs
+        # a touch UPDATE, and its payload is never copied into Arrow or through the MERGE join.
+        slim_columns = (key, digest, *spec.touch)
+
         def attempt() -> dict[str, str]:
-            with self._staged(spec, rows) as stage:
+            with _Stage(self._con, spec, rows, slim_columns) as slim:
                 self._con.execute("BEGIN TRANSACTION")
                 try:
-                    found = self._con.execute(to_duckdb(existing_hashes_sql(spec, stage)))
+                    found = self._con.execute(to_duckdb(existing_hashes_sql(spec, slim)))
                     existing = {k: h for k, h in found.fetchall()}
-                    _run(self._con, to_duckdb(merge_sql(spec, stage)), None)
+                    changed = [row for row in rows if existing.get(row[key]) != row[digest]]
+                    if len(changed) < len(rows) and spec.touch:
+                        _run(self._con, to_duckdb(touch_unchanged_sql(spec, slim)), None)
+                    if changed:
+                        with self._staged(spec, changed) as stage:
+                            _run(self._con, to_duckdb(merge_sql(spec, stage)), None)
                     self._con.execute("COMMIT")
                 except BaseException:
                     self._con.execute("ROLLBACK")
@@ -152,13 +163,21 @@ class DuckDBWarehouse:
 
 
 class _Stage:
-    """A batch registered as an Arrow view for the length of one statement group."""
+    """A batch (all columns, or the named ones) registered as an Arrow view for the length of
+    one statement group."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, spec: TableSpec, rows: Sequence[Row]):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spec: TableSpec,
+        rows: Sequence[Row],
+        only: Sequence[str] | None = None,
+    ):
         self.con = con
         self.name = f"_stage_{spec.name}_{uuid.uuid4().hex[:12]}"
-        schema = pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in spec.columns])
-        columns = {c.name: [row.get(c.name) for row in rows] for c in spec.columns}
+        chosen = [c for c in spec.columns if only is None or c.name in only]
+        schema = pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in chosen])
+        columns = {c.name: [row.get(c.name) for row in rows] for c in chosen}
         try:
             self.table = pa.Table.from_pydict(columns, schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:

@@ -48,6 +48,15 @@ def existing_hashes_sql(spec: TableSpec, stage: str) -> str:
     )
 
 
+def touch_unchanged_sql(spec: TableSpec, stage: str) -> str:
+    """Move the touched columns (``last_seen``) of staged rows whose hash is unchanged."""
+    touched = ", ".join(f"{name} = GREATEST(T.{name}, S.{name})" for name in spec.touch)
+    return (
+        f"UPDATE {spec.name} T SET {touched} FROM {stage} S "
+        f"WHERE T.{spec.key} = S.{spec.key} AND T.{spec.hash_column} = S.{spec.hash_column}"
+    )
+
+
 def insert_from_stage_sql(spec: TableSpec, stage: str) -> str:
     """Append a staged batch, parsing JSON text columns."""
     values = ", ".join(
