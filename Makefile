@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 # Bytecode is compiled at install time: with PYTHONDONTWRITEBYTECODE set (as on CI), every
 # start of lorchestra or Meltano would otherwise recompile its imports from source (~2 s).
 UV := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
-PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml),-e $(dir $(p)))
+# The workspace packages, and the Singer taps (their unit tests import them here; Meltano gives
+# each tap its own virtualenv for real runs).
+PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml packages/ingestor/taps/*/pyproject.toml),-e $(dir $(p)))
 DEMO_HOME ?= $(CURDIR)/.demo/home
 DEMO_DATA := $(CURDIR)/.demo/data
 
@@ -17,7 +19,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed: pyproject.toml $(wildcard packages/*/pyproject.toml) | $(BIN)/python
+$(VENV)/.installed: pyproject.toml $(wildcard packages/*/pyproject.toml packages/ingestor/taps/*/pyproject.toml) | $(BIN)/python
 	$(UV) -e ".[dev]" $(PACKAGES)
 	touch $@
 

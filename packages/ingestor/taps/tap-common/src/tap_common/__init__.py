@@ -1,0 +1,37 @@
+"""Shared pieces of lorchestra's Singer taps (built with the Meltano Singer SDK).
+
+`common_settings`, `refresh_token_settings` and `client_credentials_settings` return the
+settings a tap declares; `ApiStream` is the REST stream base class with the retry, error and
+state-flushing policy (see its module); `RefreshTokenAuthenticator` and
+`ClientCredentialsAuthenticator` fetch and renew OAuth 2.0 bearer tokens; `parse_instant` reads
+the `start_date`/`end_date` settings and `retry_after_seconds` a Retry-After header. A tap::
+
+    class MessagesStream(ApiStream[str]):
+        @cached_property
+        def authenticator(self) -> RefreshTokenAuthenticator:
+            return RefreshTokenAuthenticator.from_config(self.config, self.tap_name)
+"""
+
+from tap_common._auth import ClientCredentialsAuthenticator, RefreshTokenAuthenticator
+from tap_common._retry import retry_after_seconds, wait_generator
+from tap_common._settings import (
+    client_credentials_settings,
+    common_settings,
+    parse_instant,
+    refresh_token_settings,
+)
+from tap_common._stream import RETRIED_EXCEPTIONS, ApiStream
+
+__all__ = [
+    "RETRIED_EXCEPTIONS",
+    "ApiStream",
+    "ClientCredentialsAuthenticator",
+    "RefreshTokenAuthenticator",
+    "client_credentials_settings",
+    "common_settings",
+    "parse_instant",
+    "refresh_token_settings",
+    "retry_after_seconds",
+    "wait_generator",
+]
+__version__ = "0.1.0"

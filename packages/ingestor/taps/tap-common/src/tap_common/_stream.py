@@ -1,0 +1,131 @@
+"""`ApiStream`: the RESTStream every lorchestra tap's streams derive from.
+
+It reads the common settings: `url_base` is `api_url`, requests time out after
+`request_timeout`, and a failed request is tried at most `max_retries` more times, waiting as
+`wait_generator` says (Retry-After, else jittered exponential backoff capped by
+`backoff_max_seconds`). Retried: 429, 5xx, timeouts, connection errors and resets (the same
+exception set singer-sdk retries). Authentication, and so any token request, happens inside
+the retried call. 401 and 403 fail at once with a one-line message pointing at
+docs/sources.md; other 4xx fail at once too. No message or log line carries a response body,
+a token, a query string or a filled-in path (paths can hold account ids); they name the tap,
+the stream, the status and the path template. When a stream fails mid-way, its state (the
+bookmark of the records already emitted) is written as the tap's last message: target-jsonl
+forwards, and Meltano saves, only a STATE that no RECORD follows, so that is what lets an
+interrupted run resume without a gap.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Generator, Iterable
+from typing import Any, TypeVar
+
+import backoff
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.types import Context, RequestFunc
+
+from tap_common._retry import wait_generator
+from tap_common._settings import (
+    DEFAULT_BACKOFF_MAX_SECONDS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+)
+
+__all__ = ["RETRIED_EXCEPTIONS", "ApiStream"]
+
+_T = TypeVar("_T")
+
+RETRIED_EXCEPTIONS: tuple[type[Exception], ...] = (
+    RetriableAPIError,
+    ConnectionResetError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+class ApiStream(RESTStream[_T]):
+    """A REST stream with lorchestra's retry, error and state-flushing policy."""
+
+    # Bookmarks reach the output as the stream progresses, not only at its end.
+    STATE_MSG_FREQUENCY = 100
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", DEFAULT_MAX_RETRIES)) + 1
+
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        cap = float(self.config.get("backoff_max_seconds", DEFAULT_BACKOFF_MAX_SECONDS))
+        return wait_generator(cap)
+
+    def backoff_jitter(self, value: float) -> float:
+        return value  # wait_generator adds the jitter itself, so the cap and Retry-After hold
+
+    def backoff_handler(self, details: Any) -> None:
+        self.logger.warning("%s: stream %s retrying in %.1f s after attempt %d failed (%s)",
+                            self.tap_name, self.name, details.get("wait", 0.0),
+                            details.get("tries", 0), _describe(details.get("exception")))
+
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        retrying = backoff.on_exception(
+            self.backoff_wait_generator, RETRIED_EXCEPTIONS, max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler, jitter=self.backoff_jitter,
+            logger=None,  # backoff's own log lines would print the request (URL and query)
+        )(func)
+
+        @functools.wraps(func)
+        def request(*args: Any, **kwargs: Any) -> requests.Response:
+            try:
+                return retrying(*args, **kwargs)
+            except RETRIED_EXCEPTIONS as exc:
+                raise FatalAPIError(
+                    f"{self.tap_name}: stream {self.name} gave up after "
+                    f"{self.backoff_max_tries()} attempts ({_describe(exc)})."
+                ) from None  # the cause's text can hold the URL with its query
+
+        return request
+
+    def build_prepared_request(self, *args: Any, **kwargs: Any) -> requests.PreparedRequest:
+        # The SDK would authenticate here, outside the retried call, so a token endpoint outage
+        # would fail the run; `_request` authenticates inside it instead.
+        self.requests_session.auth = None
+        return self.requests_session.prepare_request(requests.Request(*args, **kwargs))
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status in (401, 403):
+            raise FatalAPIError(
+                f"{self.tap_name}: the API refused access to stream {self.name} with HTTP "
+                f"{status}; check the credentials/scopes in docs/sources.md.")
+        if status == 429 or status >= 500:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status >= 400:
+            raise FatalAPIError(self.response_error_message(response))
+
+    def response_error_message(self, response: requests.Response) -> str:
+        return (f"{self.tap_name}: HTTP {response.status_code} {response.reason} from "
+                f"{self.path or '/'} (stream {self.name})")
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        try:
+            yield from super().get_records(context)
+        except Exception:
+            self._tap.state_writer.write_state(self.tap_state)
+            raise
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, RetriableAPIError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__ if exc is not None else "unknown error"
+

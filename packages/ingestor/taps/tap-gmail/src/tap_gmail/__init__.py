@@ -1,0 +1,10 @@
+"""tap-gmail: a Singer tap for the Gmail API, built on lorchestra's `tap_common`.
+
+One stream, `messages`: the account's messages exactly as users.messages.get (format=full)
+returns them, oldest first, incremental by internalDate with an overlap (see `streams`).
+"""
+
+from tap_gmail.tap import TapGmail
+
+__all__ = ["TapGmail"]
+__version__ = "0.1.0"

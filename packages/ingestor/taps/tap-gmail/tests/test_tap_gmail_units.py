@@ -1,0 +1,40 @@
+"""Fast checks of tap-gmail's pure logic and of its declaration in meltano.yml."""
+
+from __future__ import annotations
+
+import pytest
+
+import ingestor
+from tap_gmail import TapGmail
+from tap_gmail.streams import in_window, search_query
+from tests.support.fake_apis.meltano_runs import declared_settings
+
+
+@pytest.mark.parametrize(("start_ms", "end_ms", "extra", "expected"), [
+    (None, None, None, ""),
+    (1_700_000_000_500, None, None, "after:1699999999"),
+    (1_700_000_000_000, None, None, "after:1699999999"),
+    (None, 1_700_000_000_000, None, "before:1700000000"),
+    (None, 1_700_000_000_001, None, "before:1700000001"),
+    (0, None, "-in:chats", "after:0 (-in:chats)"),
+])
+def test_search_asks_for_a_second_more_on_each_side(
+        start_ms: int | None, end_ms: int | None, extra: str | None, expected: str) -> None:
+    assert search_query(start_ms, end_ms, extra) == expected
+
+
+def test_window_is_half_open_to_the_millisecond() -> None:
+    assert in_window({"internalDate": "1000"}, 1000, 2000)
+    assert in_window({"internalDate": "1999"}, 1000, 2000)
+    assert not in_window({"internalDate": "999"}, 1000, 2000)
+    assert not in_window({"internalDate": "2000"}, 1000, 2000)
+    assert in_window({"internalDate": "5"}, None, None)
+
+
+def test_meltano_yml_declares_every_setting_and_hides_the_secrets() -> None:
+    declared = declared_settings(ingestor.resolve_project_dir(), "tap-gmail")
+    properties = TapGmail.config_jsonschema["properties"]
+    assert set(declared) == set(properties)
+    secret = {name for name, schema in properties.items() if schema.get("secret")}
+    assert secret == {"client_secret", "refresh_token"}
+    assert {name for name, setting in declared.items() if setting.get("sensitive")} == secret
