@@ -81,6 +81,9 @@ class ConnectionSettings(BaseModel):
     connection_name: str | None = None  # defaults to the table key
     external_id: str = "id"
     settings: dict[str, Any] = Field(default_factory=dict)
+    # Tap setting -> name of the environment variable holding its value (tokens, API keys), so
+    # secrets stay out of the configuration file; read when the connection runs.
+    secrets: dict[str, str] = Field(default_factory=dict)
 
 
 class Settings(_Section):

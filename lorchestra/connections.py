@@ -10,6 +10,7 @@ read by the ``tap-<source>-sample`` extractors.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,25 @@ class Connection:
     tap: str
     external_id: str
     settings: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def matches_account(self, account: str) -> bool:
         name = self.connection_name
         return account in (name, self.key) or name.endswith(f"-{account}")
+
+    def missing_secrets(self, environ: Mapping[str, str]) -> list[str]:
+        """The environment variables this connection's secrets name that are not set."""
+        return [var for var in self.secrets.values() if not environ.get(var)]
+
+    def tap_config(self, environ: Mapping[str, str]) -> dict[str, Any]:
+        """The settings for the tap: the configured ones plus secrets read from ``environ``."""
+        missing = self.missing_secrets(environ)
+        if missing:
+            raise ConfigError(
+                f"Connection {self.key} needs the environment variable(s) {', '.join(missing)} "
+                "(its `secrets`); set them, e.g. in the service's environment file."
+            )
+        return {**self.settings, **{name: environ[var] for name, var in self.secrets.items()}}
 
 
 def all_connections(settings: Settings) -> list[Connection]:
@@ -55,6 +71,7 @@ def all_connections(settings: Settings) -> list[Connection]:
             tap=conf.tap,
             external_id=conf.external_id,
             settings=dict(conf.settings),
+            secrets=dict(conf.secrets),
         )
     return [found[k] for k in sorted(found)]
 

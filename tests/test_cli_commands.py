@@ -51,6 +51,26 @@ def test_doctor_flags_a_shared_home(home: Path) -> None:
     assert checks["data home"]["status"] == "FAIL"
 
 
+def test_doctor_names_unset_connection_secrets(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "secrets.toml"
+    config.write_text(
+        '[connections.stripe-main]\nsource_system = "stripe"\ntap = "tap-stripe"\n'
+        'object_type = "customer"\nsecrets = { api_key = "STRIPE_MAIN_API_KEY" }\n'
+    )
+    monkeypatch.setenv("LORCHESTRA_CONFIG", str(config))
+    monkeypatch.delenv("STRIPE_MAIN_API_KEY", raising=False)
+    checks = {c["check"]: c for c in json.loads(runner.invoke(app, ["doctor", "--json"]).output)}
+    assert checks["connections"]["status"] == "FAIL"
+    assert "STRIPE_MAIN_API_KEY" in checks["connections"]["detail"]
+    monkeypatch.setenv("STRIPE_MAIN_API_KEY", "sk_test_not_shown")
+    output = runner.invoke(app, ["doctor", "--json"]).output
+    checks = {c["check"]: c for c in json.loads(output)}
+    assert checks["connections"]["status"] == "ok"
+    assert "sk_test_not_shown" not in output
+
+
 def test_init_sql_and_write_guard(home: Path) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert runner.invoke(app, ["init"]).exit_code == 0

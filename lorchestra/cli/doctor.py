@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from lorchestra.cli._common import handle_errors, print_json, print_rows, state
 from lorchestra.discovery import discover
-from lorchestra.errors import LorchestraError
+from lorchestra.errors import ConfigError, LorchestraError
 from lorchestra.home import permission_problem
 from lorchestra.warehouse import open_warehouse
 
@@ -59,6 +60,11 @@ def _connections_check(current: Settings) -> str:
     connections = all_connections(current)
     if not connections:
         return "none configured (ingester jobs need [connections.*] or sample_data)"
+    unset = sorted({var for c in connections for var in c.missing_secrets(os.environ)})
+    if unset:
+        raise ConfigError(
+            f"{len(connections)} configured; secrets not in the environment: {', '.join(unset)}"
+        )
     return f"{len(connections)} configured"
 
 

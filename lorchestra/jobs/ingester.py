@@ -129,6 +129,7 @@ def ingest_connection(
 
     run = current_run()
     run_id = run.run_id if run else new_run_id()
+    tap_config = connection.tap_config(os.environ)
     window_end = until or isoformat_utc(datetime.now(UTC))
     if since is None and not full_refresh:
         since = _last_window_end(bq_client, connection)
@@ -151,7 +152,7 @@ def ingest_connection(
             f"{run_id}-{_slug(connection.key)}",
             since=since,
             until=until,
-            config=connection.settings,
+            config=tap_config,
             output_root=output_root,
             project_dir=settings.meltano.project,
         )
