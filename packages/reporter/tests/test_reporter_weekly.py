@@ -127,6 +127,9 @@ def test_reports_for_active_clients_only(week_seeder: Any, run_job: RunJob, home
         in latest
     )
     assert "Alex Client" in html
+    alert = html[html.index('<div class="alert" role="alert">') :]
+    assert "PHQ-9 item 9 endorsed</strong>" in alert and "on 2026-03-09." in alert
+    assert html.index('class="alert"') < html.index("<h2>Latest scores</h2>")
     assert html.count('src="data:image/png;base64,') == 1  # one chart: phq9
     assert "http://" not in html and "https://" not in html
     sessions = html[html.index('<table class="sessions">') :]
@@ -142,6 +145,8 @@ def test_reports_for_active_clients_only(week_seeder: Any, run_job: RunJob, home
     assert "<tr><th>Clients with activity</th><td>1</td></tr>" in summary
     assert "<tr><th>Clients without activity</th><td>2</td></tr>" in summary
     assert "<tr><th>Sessions</th><td>1</td></tr>" in summary
+    assert "<tr><th>Clients with PHQ-9 item 9 endorsed</th><td>1</td></tr>" in summary
+    assert '<strong class="flag">endorsed</strong>' in summary
     assert "<tr><th>Invoices</th><td>1 (USD 120.00)</td></tr>" in summary
     assert "<tr><th>Payments</th><td>1 (USD 95.50)</td></tr>" in summary
     assert "Blair" not in summary and "Casey" not in summary
@@ -161,6 +166,17 @@ def test_other_week_and_one_client(week_seeder: Any, run_job: RunJob, home: Path
     html = (home / "reports" / "2026-W10" / "client_c-0002.html").read_text()
     assert "<tr><td>gad7</td><td>2026-03-02</td><td>9</td><td>mild</td><td>—</td>" in html
     assert not (home / "reports" / "2026-W10" / "client_c-0001.html").exists()
+
+
+def test_item9_alert_only_in_the_week_it_was_endorsed(
+    week_seeder: Any, run_job: RunJob, home: Path
+) -> None:
+    run_job(jobs.generate_weekly_report, week="2026-W10")  # Alex's PHQ-9 that week: item 9 = 0
+    html = (home / "reports" / "2026-W10" / "client_c-0001.html").read_text()
+    assert "<tr><td>phq9</td><td>2026-03-02</td><td>12</td>" in html
+    assert 'class="alert"' not in html
+    summary = (home / "reports" / "2026-W10" / "practice_summary.html").read_text()
+    assert "<tr><th>Clients with PHQ-9 item 9 endorsed</th><td>0</td></tr>" in summary
 
 
 def test_names_are_escaped(week_seeder: Any, run_job: RunJob, home: Path) -> None:

@@ -145,6 +145,9 @@ class ClientWeek:
     sessions: list[Row]
     invoices: list[Row]
     payments: list[Row]
+    # Dates this week on which PHQ-9 item 9 (thoughts of death or self-harm) was endorsed: the
+    # report puts them first, whatever the total score says.
+    item9_dates: list[str] = field(default_factory=list)
 
     @property
     def contact_id(self) -> str:
@@ -222,6 +225,11 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
                     for p in billing["payment"].get(contact_id, [])
                     if week.contains(p["created_at"]) and p["status"] == "succeeded"
                 ],
+                item9_dates=sorted(
+                    str(r["occurred_at"])[:10]
+                    for r in history
+                    if r.get("item9_positive") is True and week.contains(r["occurred_at"])
+                ),
             )
         )
     practice = PracticeWeek(
@@ -233,6 +241,7 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
     practice.totals = {
         "sessions": sum(len(c.sessions) for c in clients),
         "measurements": sum(int(c.snapshot.get("measurements") or 0) for c in clients),
+        "item9_clients": sum(1 for c in clients if c.item9_dates),
         "messages": sum(int(c.snapshot.get("messages") or 0) for c in clients),
         "invoices": len(invoices),
         "invoiced": money_totals(invoices),
