@@ -84,6 +84,9 @@ class ConnectionSettings(BaseModel):
     # Tap setting -> name of the environment variable holding its value (tokens, API keys), so
     # secrets stay out of the configuration file; read when the connection runs.
     secrets: dict[str, str] = Field(default_factory=dict)
+    # A run resuming from the last window starts this long before its end: records the source
+    # indexes late are still read, and the ones read twice are unchanged upserts.
+    overlap_seconds: int = Field(default=3600, ge=0)
 
 
 class Settings(_Section):

@@ -37,6 +37,7 @@ class Connection:
     external_id: str
     settings: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    overlap_seconds: int = 3600
 
     def matches_account(self, account: str) -> bool:
         name = self.connection_name
@@ -72,6 +73,7 @@ def all_connections(settings: Settings) -> list[Connection]:
             external_id=conf.external_id,
             settings=dict(conf.settings),
             secrets=dict(conf.secrets),
+            overlap_seconds=conf.overlap_seconds,
         )
     return [found[k] for k in sorted(found)]
 

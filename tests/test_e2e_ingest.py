@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,10 @@ def test_extract_gmail_account_lands_every_record_once(
     windows = sql(home, data, "SELECT JSON_VALUE(payload, '$.window_start') AS start, "
                               "JSON_VALUE(payload, '$.window_end') AS end_ FROM event_log "
                               "WHERE event_type = 'ingest.completed' ORDER BY created_at")
-    assert windows[1]["start"] == windows[0]["end_"]  # resumed where the last run ended
+    # Resumed where the last run ended, less the default overlap of an hour.
+    resumed = datetime.fromisoformat(windows[1]["start"].replace("Z", "+00:00"))
+    ended = datetime.fromisoformat(windows[0]["end_"].replace("Z", "+00:00"))
+    assert ended - resumed == timedelta(hours=1)
     full = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "acct1",
                 "--full-refresh", "--json")
     assert full.returncode == 0, full.stderr

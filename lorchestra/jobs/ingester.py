@@ -1,7 +1,8 @@
 """Ingester jobs: source → Meltano → JSONL → ``raw_objects``, with events around each step.
 
 For each selected connection the job resolves its window (``--since``, else the end of the
-connection's last successful run recorded in ``event_log``; ``--full-refresh`` ignores that),
+connection's last successful run recorded in ``event_log`` less the connection's
+``overlap_seconds``, so late-indexed records are not missed; ``--full-refresh`` ignores that),
 runs the extractor through the ingestor, streams the JSONL through ``upsert_objects`` and emits
 ``ingest.started`` / ``ingest.completed`` (read, inserted, updated, unchanged, rejected) or
 ``ingest.failed``. Malformed lines and records without an id are rejected, counted and written
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,7 @@ def ingest_connection(
     tap_config = connection.tap_config(os.environ)
     window_end = until or isoformat_utc(datetime.now(UTC))
     if since is None and not full_refresh:
-        since = _last_window_end(bq_client, connection)
+        since = _resume_point(bq_client, connection)
     common = {
         "connection_name": connection.connection_name,
         "target_object_type": connection.object_type,
@@ -255,12 +256,16 @@ class _Quarantine:
             os.close(fd)
 
 
-def _last_window_end(bq_client: Any, connection: Connection) -> str | None:
+def _resume_point(bq_client: Any, connection: Connection) -> str | None:
+    """The end of the connection's last successful window, less its overlap (None: no run)."""
     rows = bq_client.query(
         _LAST_WINDOW_SQL,
         {"connection": connection.connection_name, "object_type": connection.object_type},
     )
-    return rows[0]["window_end"] if rows else None
+    if not rows or not rows[0]["window_end"]:
+        return None
+    end = datetime.fromisoformat(str(rows[0]["window_end"]).replace("Z", "+00:00"))
+    return isoformat_utc(end - timedelta(seconds=connection.overlap_seconds))
 
 
 def _settings() -> Settings:
