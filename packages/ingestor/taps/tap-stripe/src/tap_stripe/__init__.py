@@ -1,0 +1,11 @@
+"""tap-stripe: a Singer tap for the Stripe API, built on lorchestra's `tap_common`.
+
+Streams `customers`, `invoices`, `payment_intents` and `refunds` (setting `streams` picks some):
+the objects exactly as Stripe's list endpoints return them, oldest first, incremental by
+`created` with an overlap, resumable slice by slice (see `streams`).
+"""
+
+from tap_stripe.tap import TapStripe
+
+__all__ = ["TapStripe"]
+__version__ = "0.1.0"
