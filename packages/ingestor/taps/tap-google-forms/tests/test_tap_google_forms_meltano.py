@@ -1,0 +1,190 @@
+"""tap-google-forms through a real `meltano run tap-google-forms target-jsonl` (slow)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.support.fake_apis.google_forms import FakeGoogleForms
+from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
+
+pytestmark = pytest.mark.slow
+
+OVERLAP = timedelta(seconds=600)  # the default overlap_seconds
+Forms = dict[str, list[dict[str, Any]]]
+
+
+def _form(form_id: str) -> str:
+    return f"/v1/forms/{form_id}"
+
+
+def _list(form_id: str) -> str:
+    return f"/v1/forms/{form_id}/responses"
+
+
+def _at(record: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(record["lastSubmittedTime"])
+
+
+def _filter_at(moment: datetime) -> str:
+    return f"timestamp >= {moment:%Y-%m-%dT%H:%M:%S.%fZ}"
+
+
+def _gets(api: FakeGoogleForms, form_id: str) -> list[int | None]:
+    """The status of each forms.get request for a form."""
+    return [r.status for r in api.requests_to(_form(form_id)) if r.path == _form(form_id)]
+
+
+def _filters(api: FakeGoogleForms, form_id: str) -> list[str | None]:
+    """The `filter` of each list request for a form (None when it had none)."""
+    return [r.query["filter"][0] if "filter" in r.query else None
+            for r in api.requests_to(_list(form_id))]
+
+
+def _never_logged(result: RunResult, api: FakeGoogleForms, records: list[dict[str, Any]]) -> None:
+    # Secrets, every token issued, and what respondents wrote (their addresses stand for it:
+    # answers are option texts that the form itself also holds).
+    sensitive = [*api.credentials.secrets(), *api.issued_tokens,
+                 *{record["respondentEmail"] for record in records}]
+    assert result.leaked(sensitive) == []
+
+
+def test_full_sync_emits_every_response_with_its_form(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        by_form: Forms, records: list[dict[str, Any]]) -> None:
+    result = runner.run(settings)
+    assert result.exit_code == 0, result.log[-2000:]
+    # Each form oldest first although the fake lists by responseId; formId restored, _form added.
+    assert result.records == records
+    assert len(forms.requests_to("/token")) == 1
+    for form_id, responses in by_form.items():
+        assert _gets(forms, form_id) == [200]  # once per form
+        assert _filters(forms, form_id) == [None] * -(-len(responses) // 10)  # 10 a page
+    _never_logged(result, forms, records)
+
+
+def test_window_selects_exactly(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        by_form: Forms) -> None:
+    followup = next(iter(by_form.values()))
+    start, end = _at(followup[5]), _at(followup[20])
+    result = runner.run({**settings, "start_date": followup[5]["lastSubmittedTime"],
+                         "end_date": followup[20]["lastSubmittedTime"]}, full_refresh=True)
+    assert result.exit_code == 0, result.log[-2000:]
+    expected = [r for responses in by_form.values() for r in responses if start <= _at(r) < end]
+    assert followup[5:20] == expected[:15]  # start_date inclusive, end_date exclusive
+    assert result.records == expected
+    for form_id in by_form:
+        assert set(_filters(forms, form_id)) == {_filter_at(start)}
+
+
+def test_incremental_run_gets_new_responses_and_the_overlap(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        by_form: Forms, records: list[dict[str, Any]]) -> None:
+    old = {form_id: responses[:-4] for form_id, responses in by_form.items()}
+    with FakeGoogleForms([r for responses in old.values() for r in responses],
+                         credentials=forms.credentials) as api:
+        settings = {**settings, "api_url": api.url, "token_url": api.token_url}
+        first = runner.run(settings)
+        assert first.exit_code == 0, first.log[-2000:]
+        assert first.records == [r for responses in old.values() for r in responses]
+
+        api.add(r for responses in by_form.values() for r in responses[-4:])
+        second = runner.run(settings)
+        assert second.exit_code == 0, second.log[-2000:]
+        expected = []
+        for form_id, responses in by_form.items():
+            resume = _at(old[form_id][-1]) - OVERLAP
+            expected += [r for r in responses if _at(r) >= resume]
+            # The last old response at least comes again (`>=` the bookmark), then the new ones.
+            again = [r for r in responses if _at(r) >= resume][:-4]
+            assert again and again == old[form_id][-len(again):]
+            assert _filters(api, form_id)[-1] == _filter_at(resume)
+        assert second.records == expected
+        _never_logged(second, api, records)
+
+
+def test_interrupted_run_resumes_without_a_gap(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        by_form: Forms, records: list[dict[str, Any]]) -> None:
+    (followup_id, followup), (intake_id, intake) = by_form.items()
+    # The first form (its forms.get and 4 pages) and the second's forms.get, then 500 for ever.
+    forms.fail_after("/v1/forms/", served=6)
+    first = runner.run({**settings, "backoff_max_seconds": 0})
+    assert first.exit_code == 1
+    assert "stream responses gave up after 3 attempts (HTTP 500)." in first.log
+    assert first.records == followup
+    state = runner.state()
+    assert state is not None
+    partitions = {p["context"]["formId"]: p
+                  for p in state["singer_state"]["bookmarks"]["responses"]["partitions"]}
+    bookmark = partitions[followup_id]["replication_key_value"]
+    assert bookmark == followup[-1]["lastSubmittedTime"]  # saved although the run failed
+    assert "replication_key_value" not in partitions.get(intake_id, {})
+
+    forms.clear_faults()
+    second = runner.run(settings)
+    assert second.exit_code == 0, second.log[-2000:]
+    resume = _at(followup[-1]) - OVERLAP
+    assert second.records == [r for r in followup if _at(r) >= resume] + intake
+    assert {r["responseId"] for r in first.records + second.records} == {
+        r["responseId"] for r in records}
+    _never_logged(first, forms, records)
+
+
+def test_429_waits_as_retry_after_says(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        records: list[dict[str, Any]]) -> None:
+    page = _list(settings["form_ids"][0])
+    forms.fail_next(page, status=429, headers={"Retry-After": "1"})
+    result = runner.run(settings)
+    assert result.exit_code == 0, result.log[-2000:]
+    assert result.records == records
+    refused, retried = forms.requests_to(page)[:2]
+    assert (refused.status, retried.status, retried.query) == (429, 200, refused.query)
+    assert retried.at - refused.at >= 1.0
+    assert "retrying in 1.0 s after attempt 1 failed (HTTP 429)" in result.log
+
+
+def test_500_and_connection_reset_are_retried(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        records: list[dict[str, Any]]) -> None:
+    followup_id, intake_id = settings["form_ids"]
+    forms.fail_next(_form(followup_id), status=500, times=2)  # its forms.get comes first
+    forms.reset_next(_list(intake_id))  # the second form's first page
+    result = runner.run(settings)
+    assert result.exit_code == 0, result.log[-2000:]
+    assert result.records == records
+    assert _gets(forms, followup_id) == [500, 500, 200]
+    assert [r.status for r in forms.requests_to(_list(intake_id))][:2] == [None, 200]
+    assert "after attempt 2 failed (HTTP 500)" in result.log
+    assert "after attempt 1 failed (ConnectionError)" in result.log
+
+
+@pytest.mark.parametrize("refusal", ["bad refresh token", "rejected bearer"])
+def test_refused_credentials_fail_at_once_with_a_clear_message(
+        runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
+        records: list[dict[str, Any]], refusal: str) -> None:
+    # A token that expires at once is what the API sees after a revoked consent: it has been
+    # issued, the tap uses it, and the API answers 401.
+    lifetime = 0 if refusal == "rejected bearer" else 3600
+    with FakeGoogleForms(records, credentials=forms.credentials, token_lifetime=lifetime) as api:
+        run_settings = {**settings, "api_url": api.url, "token_url": api.token_url}
+        if refusal == "bad refresh token":
+            run_settings["refresh_token"] = "wrong-refresh-token-value"
+        result = runner.run(run_settings)
+    assert result.exit_code == 1
+    assert result.records == []
+    if refusal == "bad refresh token":
+        assert ("tap-google-forms: the token endpoint refused the credentials (HTTP 400, "
+                "invalid_grant); check client_id, client_secret and refresh_token") in result.log
+        assert api.requests_to("/v1/") == []
+        assert result.leaked(["wrong-refresh-token-value"]) == []
+    else:
+        assert ("tap-google-forms: the API refused access to stream responses with HTTP 401; "
+                "check the credentials/scopes in docs/sources.md.") in result.log
+        assert [r.status for r in api.requests_to("/v1/")] == [401]  # no retry storm
+    assert len(api.requests_to("/token")) == 1
+    _never_logged(result, api, records)
