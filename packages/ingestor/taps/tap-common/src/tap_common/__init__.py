@@ -4,7 +4,9 @@
 settings a tap declares; `ApiStream` is the REST stream base class with the retry, error and
 state-flushing policy (see its module); `RefreshTokenAuthenticator` and
 `ClientCredentialsAuthenticator` fetch and renew OAuth 2.0 bearer tokens; `parse_instant` reads
-the `start_date`/`end_date` settings and `retry_after_seconds` a Retry-After header. A tap::
+the `start_date`/`end_date` settings and `retry_after_seconds` a Retry-After header.
+`ODataStream` reads an OData v4 collection (Microsoft Graph, Dataverse) oldest first by a
+datetime column, paging by `@odata.nextLink`. A tap::
 
     class MessagesStream(ApiStream[str]):
         @cached_property
@@ -13,6 +15,13 @@ the `start_date`/`end_date` settings and `retry_after_seconds` a Retry-After hea
 """
 
 from tap_common._auth import ClientCredentialsAuthenticator, RefreshTokenAuthenticator
+from tap_common._odata import (
+    NextLinkPaginator,
+    ODataStream,
+    odata_datetime,
+    odata_query,
+    window_filter,
+)
 from tap_common._retry import retry_after_seconds, wait_generator
 from tap_common._settings import (
     client_credentials_settings,
@@ -26,12 +35,17 @@ __all__ = [
     "RETRIED_EXCEPTIONS",
     "ApiStream",
     "ClientCredentialsAuthenticator",
+    "NextLinkPaginator",
+    "ODataStream",
     "RefreshTokenAuthenticator",
     "client_credentials_settings",
     "common_settings",
+    "odata_datetime",
+    "odata_query",
     "parse_instant",
     "refresh_token_settings",
     "retry_after_seconds",
     "wait_generator",
+    "window_filter",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,162 @@
+"""tap-dataverse through a real `meltano run tap-dataverse target-jsonl` (slow)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.support.fake_apis.dataverse import FakeDataverse
+from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
+
+pytestmark = pytest.mark.slow
+
+CONTACTS = "/api/data/v9.2/contacts"
+SESSIONS = {"name": "cr8f3_clientsessions", "key": "cr8f3_clientsessionid"}
+TOKEN = "/contoso.example/oauth2/v2.0/token"  # token_url with the tenant setting filled in
+OVERLAP = 600  # the default overlap_seconds
+
+MakeDataverse = Callable[..., FakeDataverse]
+SettingsFor = Callable[[FakeDataverse], dict[str, Any]]
+
+
+def _never_logged(result: RunResult, dataverse: FakeDataverse,
+                  contacts: list[dict[str, Any]]) -> None:
+    # Secrets, every token issued, row content, and the query strings of the requests.
+    sensitive = [*dataverse.credentials.secrets(), *dataverse.issued_tokens,
+                 *dataverse.skiptokens, "pagingcookie", "$skiptoken", "modifiedon ge",
+                 *(c["fullname"] for c in contacts[:5]),
+                 *(c["emailaddress1"] for c in contacts[:5])]
+    assert result.leaked(sensitive) == []
+
+
+def _shifted(instant: str, seconds: int) -> str:
+    """The instant `seconds` later (earlier when negative), written as Dataverse writes them."""
+    moment = datetime.fromisoformat(instant) + timedelta(seconds=seconds)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_full_sync_emits_every_row_of_every_entity_set_unchanged(
+        runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
+        contacts: list[dict[str, Any]], sessions: list[dict[str, Any]]) -> None:
+    result = runner.run({**settings, "entity_sets": [*settings["entity_sets"], SESSIONS]})
+    assert result.exit_code == 0, result.log[-2000:]
+    assert result.records == contacts + sessions  # the sample rows, @odata.etag and all
+    # One token for both streams, granted for the default scope only.
+    assert [r.path for r in dataverse.requests if r.method == "POST"] == [TOKEN]
+    pages = dataverse.requests_to(CONTACTS)
+    assert len(pages) == -(-len(contacts) // 5)
+    assert pages[0].query == {"$orderby": ["modifiedon asc,contactid asc"]}  # no window
+    # Each next link followed as issued: the fake refuses a skip token it did not issue.
+    assert [r.query["$skiptoken"] for r in pages[1:]] == [
+        [token] for token in dataverse.skiptokens[:len(pages) - 1]]
+    assert set(dataverse.prefer_headers) == {"odata.maxpagesize=5"}  # on every page
+    assert len(dataverse.requests_to("/api/data/v9.2/cr8f3_clientsessions")) == -(
+        -len(sessions) // 5)
+    _never_logged(result, dataverse, contacts)
+
+
+def test_incremental_run_gets_changed_and_new_rows_and_the_overlap(
+        runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
+        contacts: list[dict[str, Any]]) -> None:
+    first = runner.run(settings)
+    assert first.exit_code == 0, first.log[-2000:]
+    assert first.records == contacts
+
+    bookmark = contacts[-1]["modifiedon"]
+    changed = {**contacts[3], "telephone1": "(319) 555-0100", "@odata.etag": 'W/"99999901"',
+               "modifiedon": _shifted(bookmark, 60)}
+    created = {**contacts[4], "contactid": "00000000-0000-4000-8000-000000000001",
+               "@odata.etag": 'W/"99999902"', "createdon": _shifted(bookmark, 120),
+               "modifiedon": _shifted(bookmark, 120)}
+    dataverse.upsert("contacts", [changed, created])
+    second = runner.run(settings)
+    assert second.exit_code == 0, second.log[-2000:]
+    since = _shifted(bookmark, -OVERLAP)
+    assert second.records == [row for row in dataverse.rows("contacts")
+                              if row["modifiedon"] >= since]
+    assert second.records[-2:] == [changed, created]
+    assert second.records[:-2] and second.records[:-2] == contacts[-len(second.records) + 2:]
+    first_pages = [r.query for r in dataverse.requests_to(CONTACTS) if "$skiptoken" not in r.query]
+    assert first_pages[-1]["$filter"] == [f"modifiedon ge {since}"]
+    _never_logged(second, dataverse, contacts)
+
+
+def test_interrupted_run_resumes_without_a_gap(
+        runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
+        contacts: list[dict[str, Any]]) -> None:
+    dataverse.fail_after(CONTACTS, served=2)  # 2 pages (10 rows), then 500 forever
+    first = runner.run({**settings, "backoff_max_seconds": 0})
+    assert first.exit_code == 1
+    assert "stream contacts gave up after 3 attempts (HTTP 500)." in first.log
+    assert first.records == contacts[:10]
+    state = runner.state()
+    assert state is not None
+    bookmark = state["singer_state"]["bookmarks"]["contacts"]["replication_key_value"]
+    assert bookmark == contacts[9]["modifiedon"]  # saved although the run failed
+
+    dataverse.clear_faults()
+    second = runner.run(settings)
+    assert second.exit_code == 0, second.log[-2000:]
+    since = _shifted(bookmark, -OVERLAP)
+    assert second.records == [row for row in contacts if row["modifiedon"] >= since]
+    assert ({row["contactid"] for row in first.records + second.records}
+            == {row["contactid"] for row in contacts})
+    _never_logged(first, dataverse, contacts)
+
+
+def test_429_waits_as_retry_after_says(
+        runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
+        contacts: list[dict[str, Any]]) -> None:
+    dataverse.fail_later(CONTACTS, after=2, status=429, headers={"Retry-After": "1"})
+    result = runner.run(settings)
+    assert result.exit_code == 0, result.log[-2000:]
+    assert result.records == contacts
+    refused, retried = dataverse.requests_to(CONTACTS)[2:4]  # the 3rd page
+    assert (refused.status, retried.status) == (429, 200)
+    assert retried.query == refused.query and "$skiptoken" in refused.query  # same next link
+    assert retried.at - refused.at >= 1.0
+    assert "retrying in 1.0 s after attempt 1 failed (HTTP 429)" in result.log
+
+
+def test_500_and_connection_reset_are_retried(
+        runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
+        contacts: list[dict[str, Any]]) -> None:
+    dataverse.reset_next(CONTACTS)  # the first page
+    dataverse.fail_later(CONTACTS, after=2, status=500, times=2)  # the 3rd page, twice
+    result = runner.run(settings)
+    assert result.exit_code == 0, result.log[-2000:]
+    assert result.records == contacts
+    assert [r.status for r in dataverse.requests_to(CONTACTS)[:6]] == [
+        None, 200, 200, 500, 500, 200]
+    assert "after attempt 1 failed (ConnectionError)" in result.log
+    assert "after attempt 2 failed (HTTP 500)" in result.log
+
+
+@pytest.mark.parametrize("refusal", ["bad client secret", "rejected bearer"])
+def test_refused_credentials_fail_at_once_with_a_clear_message(
+        runner: MeltanoRunner, make_dataverse: MakeDataverse, settings_for: SettingsFor,
+        contacts: list[dict[str, Any]], refusal: str) -> None:
+    # A token that expires at once is what the API sees once the application user is
+    # disabled: it has been issued, the tap uses it, and the API answers 401.
+    dataverse = make_dataverse(token_lifetime=0 if refusal == "rejected bearer" else 3600)
+    settings = settings_for(dataverse)
+    if refusal == "bad client secret":
+        settings["client_secret"] = "wrong-client-secret-value"
+    result = runner.run(settings)
+    assert result.exit_code == 1
+    assert result.records == []
+    if refusal == "bad client secret":
+        assert ("tap-dataverse: the token endpoint refused the credentials (HTTP 401, "
+                "invalid_client); check tenant, client_id, client_secret and scope"
+                ) in result.log
+        assert dataverse.requests_to("/api/") == []
+        assert result.leaked(["wrong-client-secret-value"]) == []
+    else:
+        assert ("tap-dataverse: the API refused access to stream contacts with HTTP 401; "
+                "check the credentials/scopes in docs/sources.md.") in result.log
+        assert [r.status for r in dataverse.requests_to("/api/")] == [401]  # no retry storm
+    assert len(dataverse.requests_to(TOKEN)) == 1
+    _never_logged(result, dataverse, contacts)

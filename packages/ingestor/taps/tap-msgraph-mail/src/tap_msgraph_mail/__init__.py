@@ -1,0 +1,10 @@
+"""tap-msgraph-mail: a Singer tap for Microsoft Graph mail, built on lorchestra's `tap_common`.
+
+One stream, `messages`: a mailbox's (or one folder's) messages exactly as Graph lists them,
+oldest first, incremental by receivedDateTime with an overlap (see `streams`).
+"""
+
+from tap_msgraph_mail.tap import TapMSGraphMail
+
+__all__ = ["TapMSGraphMail"]
+__version__ = "0.1.0"
