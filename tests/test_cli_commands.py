@@ -71,6 +71,24 @@ def test_doctor_names_unset_connection_secrets(
     assert "sk_test_not_shown" not in output
 
 
+def test_doctor_names_settings_the_tap_would_ignore(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "typo.toml"
+    config.write_text(
+        '[connections.gmail-acct1]\nsource_system = "gmail"\ntap = "tap-gmail"\n'
+        'object_type = "email"\nsettings = { user_id = "me", lable_ids = ["INBOX"] }\n'
+        '[connections.other]\nsource_system = "x"\ntap = "tap-nowhere"\nobject_type = "x"\n'
+    )
+    monkeypatch.setenv("LORCHESTRA_CONFIG", str(config))
+    checks = {c["check"]: c for c in json.loads(runner.invoke(app, ["doctor", "--json"]).output)}
+    detail = checks["connections"]["detail"]
+    assert checks["connections"]["status"] == "FAIL"
+    assert "gmail-acct1: tap-gmail has no setting lable_ids" in detail
+    assert "user_id" not in detail
+    assert "other: tap tap-nowhere is not in the Meltano project" in detail
+
+
 def test_init_sql_and_write_guard(home: Path) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert runner.invoke(app, ["init"]).exit_code == 0

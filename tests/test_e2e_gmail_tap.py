@@ -127,3 +127,17 @@ def test_a_missing_secret_is_named_and_nothing_runs(
     assert out.returncode == 2
     assert SECRET_VARS["refresh_token"] in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_misspelled_setting_is_refused_not_dropped(tmp_path: Path) -> None:
+    with FakeGmail([]) as gmail:
+        config = write_config(tmp_path / "lorchestra.toml", gmail)
+        config.write_text(config.read_text().replace("page_size", "pagesize"))
+        env = {"LORCHESTRA_HOME": str(tmp_path / "home"), "LORCHESTRA_CONFIG": str(config),
+               **{var: "not-used" for var in SECRET_VARS.values()}}
+        out = extract(env)
+        assert gmail.requests == []
+    assert out.returncode != 0
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "tap-gmail has no setting 'pagesize'" in out.stderr and "page_size" in out.stderr
+    assert "not-used" not in out.stderr

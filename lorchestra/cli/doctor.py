@@ -16,6 +16,7 @@ from lorchestra.warehouse import open_warehouse
 
 if TYPE_CHECKING:
     from lorchestra.config import Settings
+    from lorchestra.connections import Connection
 
 Check = tuple[str, bool, str]
 
@@ -60,12 +61,25 @@ def _connections_check(current: Settings) -> str:
     connections = all_connections(current)
     if not connections:
         return "none configured (ingester jobs need [connections.*] or sample_data)"
+    problems = [problem for c in connections for problem in _tap_problems(current, c)]
     unset = sorted({var for c in connections for var in c.missing_secrets(os.environ)})
     if unset:
-        raise ConfigError(
-            f"{len(connections)} configured; secrets not in the environment: {', '.join(unset)}"
-        )
+        problems.append(f"secrets not in the environment: {', '.join(unset)}")
+    if problems:
+        raise ConfigError(f"{len(connections)} configured; {'; '.join(problems)}")
     return f"{len(connections)} configured"
+
+
+def _tap_problems(current: Settings, connection: Connection) -> list[str]:
+    import ingestor
+
+    declared = ingestor.declared_settings(connection.tap, current.meltano.project)
+    if declared is None:
+        return [f"{connection.key}: tap {connection.tap} is not in the Meltano project"]
+    unknown = sorted((set(connection.settings) | set(connection.secrets)) - declared)
+    if unknown:
+        return [f"{connection.key}: {connection.tap} has no setting {', '.join(unknown)}"]
+    return []
 
 
 def _home_check(current: Settings) -> Check:

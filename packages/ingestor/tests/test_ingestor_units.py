@@ -67,6 +67,53 @@ def test_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
         pass  # released after the failed wait
 
 
+def test_declared_settings_follow_inheritance(tmp_path: Path) -> None:
+    (tmp_path / "meltano.yml").write_text(
+        "plugins:\n  extractors:\n"
+        "  - name: tap-base\n    settings:\n    - name: path\n    - name: encoding\n"
+        "  - name: tap-child\n    inherit_from: tap-base\n    settings:\n    - name: extra\n"
+    )
+    assert ingestor.declared_settings("tap-child", tmp_path) == {"path", "encoding", "extra"}
+    assert ingestor.declared_settings("tap-base", tmp_path) == {"path", "encoding"}
+    assert ingestor.declared_settings("tap-missing", tmp_path) is None
+
+
+def test_an_undeclared_setting_is_refused_before_running(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "meltano.yml").write_text(
+        "plugins:\n  extractors:\n  - name: tap-x\n    settings:\n    - name: user_id\n")
+    with pytest.raises(ingestor.UnknownSettingError) as caught:
+        ingestor.extract_to_jsonl("tap-x", "run-1", project_dir=project,
+                                  output_root=tmp_path / "out",
+                                  config={"user_id": "me", "lable_ids": ["INBOX"]})
+    assert str(caught.value) == ("tap-x has no setting 'lable_ids'; Meltano would ignore it. "
+                                 "Its settings: user_id.")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_project_declares_every_tap_setting() -> None:
+    # Every setting a real tap accepts is declared in meltano.yml, or Meltano would drop it
+    # (the SDK's own stream-map, flattening and batch settings aside).
+    import importlib
+
+    from singer_sdk.helpers import capabilities
+
+    builtin = {name for attr in dir(capabilities) if attr.endswith("_CONFIG")
+               for name in getattr(capabilities, attr).get("properties", {})}
+    taps = {"tap-gmail": "tap_gmail.tap:TapGmail", "tap-stripe": "tap_stripe.tap:TapStripe",
+            "tap-google-forms": "tap_google_forms.tap:TapGoogleForms",
+            "tap-msgraph-mail": "tap_msgraph_mail.tap:TapMSGraphMail",
+            "tap-dataverse": "tap_dataverse.tap:TapDataverse"}
+    for tap, target in taps.items():
+        module, cls = target.split(":")
+        schema = getattr(importlib.import_module(module), cls).config_jsonschema
+        accepted = set(schema["properties"]) - builtin
+        declared = ingestor.declared_settings(tap)
+        assert declared is not None, tap
+        assert accepted and accepted <= declared, (tap, sorted(accepted - declared))
+
+
 def test_project_resolution_and_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LORCHESTRA_MELTANO_PROJECT", raising=False)
     repo_project = ingestor.resolve_project_dir()  # from the source tree

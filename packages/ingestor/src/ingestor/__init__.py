@@ -2,14 +2,16 @@
 
 `extract_to_jsonl` runs a Meltano extractor into target-jsonl and returns a file whose path
 depends only on the tap and run id; `iter_jsonl_records` streams that file back, reporting
-malformed lines by number; `check_project`, `meltano_installed` and `install_project` look after
-the Meltano project. The ingestor knows nothing of lorchestra, events or warehouses: it never
-imports lorchestra and writes only under the output root it is given.
+malformed lines by number; `declared_settings`, `check_project`, `meltano_installed` and
+`install_project` look after the Meltano project. The ingestor knows nothing of lorchestra,
+events or warehouses: it never imports lorchestra and writes only under the output root it is
+given.
 """
 
 from ingestor._extract import extract_to_jsonl, output_path, setting_env_name
 from ingestor._project import (
     check_project,
+    declared_settings,
     find_meltano,
     install_project,
     meltano_installed,
@@ -23,6 +25,7 @@ from ingestor.errors import (
     LockTimeoutError,
     MalformedLineError,
     ProjectError,
+    UnknownSettingError,
 )
 
 __all__ = [
@@ -33,7 +36,9 @@ __all__ = [
     "LockTimeoutError",
     "MalformedLineError",
     "ProjectError",
+    "UnknownSettingError",
     "check_project",
+    "declared_settings",
     "extract_to_jsonl",
     "find_meltano",
     "install_project",

@@ -11,9 +11,10 @@ Settings reach the plugins as environment variables: target-jsonl writes
 `<output_root>/<tap>/<run_id>/<run_id>.jsonl` (TARGET_JSONL_DESTINATION_PATH, _CUSTOM_NAME,
 _DO_TIMESTAMP_FILE=false), `config` becomes `<TAP>_<SETTING>` and `since`/`until` become
 `<TAP>_START_DATE`/`<TAP>_END_DATE`. Meltano forwards only settings the plugin declares in
-meltano.yml, so a tap without an end date simply never sees one. The run directory is emptied
-first (target-jsonl appends), an empty file is created when no record arrives, and on any
-failure the run directory is removed so no partial output survives.
+meltano.yml, so a tap without an end date simply never sees one; a `config` key the plugin does
+not declare is refused before the run (UnknownSettingError) instead of being dropped. The run
+directory is emptied first (target-jsonl appends), an empty file is created when no record
+arrives, and on any failure the run directory is removed so no partial output survives.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ from typing import Any
 
 import orjson
 
-from ingestor._project import meltano_env, project_lock, resolve_project_dir, run_meltano
-from ingestor.errors import ExtractError
+from ingestor._project import (
+    declared_settings,
+    meltano_env,
+    project_lock,
+    resolve_project_dir,
+    run_meltano,
+)
+from ingestor.errors import ExtractError, UnknownSettingError
 
 __all__ = ["extract_to_jsonl", "output_path", "setting_env_name"]
 
@@ -63,9 +70,11 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
     variables for Meltano (ours win on conflict); `timeout` bounds the run and `lock_timeout`
     the wait for the project lock, in seconds. `output_root` defaults to the project's
     `output/` directory (git-ignored). Returns the file written, empty when nothing was
-    extracted; raises ExtractError (LockTimeoutError for the lock) and leaves no file on failure.
+    extracted; raises ExtractError (LockTimeoutError for the lock) and leaves no file on failure,
+    or UnknownSettingError, before running, for a `config` key the tap does not declare.
     """
     project = resolve_project_dir(project_dir)
+    _check_settings(tap_name, config or {}, project)
     target = output_path(output_root if output_root is not None else project / "output",
                          tap_name, run_id).absolute()
     run_dir = target.parent
@@ -106,6 +115,15 @@ def _plugin_settings(tap_name: str, run_dir: Path, run_id: str, since: DateLike 
         setting_env_name(_LOADER, "do_timestamp_file"): "false",
     })
     return settings
+
+
+def _check_settings(tap_name: str, config: Mapping[str, Any], project: Path) -> None:
+    declared = declared_settings(tap_name, project)
+    if declared is None:
+        return  # not an extractor of this project: Meltano's own error says so
+    unknown = sorted(set(config) - declared)
+    if unknown:
+        raise UnknownSettingError(tap_name, unknown, sorted(declared))
 
 
 def _env_value(value: Any) -> str:

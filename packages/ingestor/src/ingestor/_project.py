@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ingestor._logs import tail_of
 from ingestor.errors import InstallError, LockTimeoutError, ProjectError
@@ -30,6 +30,7 @@ from ingestor.errors import InstallError, LockTimeoutError, ProjectError
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "check_project",
+    "declared_settings",
     "find_meltano",
     "install_project",
     "meltano_installed",
@@ -184,11 +185,42 @@ def _read_tail(log: IO[bytes]) -> list[str]:
     return tail_of(raw.decode("utf-8", "replace") for raw in log)
 
 
-def _declared_plugins(project: Path) -> list[tuple[str, str, str]]:
-    """(plugin type, name, executable) of every plugin that gets its own virtualenv."""
+def _read_project(project: Path) -> dict[str, Any]:
     # PyYAML comes with Meltano; imported by name so its (optional) stubs do not matter.
     yaml = importlib.import_module("yaml")
-    data = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8")) or {}
+    data = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def declared_settings(plugin_name: str,
+                      project_dir: str | os.PathLike[str] | None = None) -> frozenset[str] | None:
+    """The settings meltano.yml declares for an extractor, its `inherit_from` chain included.
+
+    Meltano forwards only declared settings, so any other one would be silently dropped. Returns
+    None when the project does not declare the extractor (Meltano itself then refuses the run).
+    """
+    project = resolve_project_dir(project_dir)
+    extractors = {str(plugin.get("name")): plugin
+                  for plugin in (_read_project(project).get("plugins") or {}).get("extractors")
+                  or []}
+    if plugin_name not in extractors:
+        return None
+    names: set[str] = set()
+    seen: set[str] = set()
+    current: str | None = plugin_name
+    while current in extractors and current not in seen:
+        seen.add(current)
+        plugin = extractors[current]
+        names.update(str(setting["name"]) for setting in plugin.get("settings") or []
+                     if isinstance(setting, dict) and "name" in setting)
+        parent = plugin.get("inherit_from")
+        current = str(parent) if parent else None
+    return frozenset(names)
+
+
+def _declared_plugins(project: Path) -> list[tuple[str, str, str]]:
+    """(plugin type, name, executable) of every plugin that gets its own virtualenv."""
+    data = _read_project(project)
     found: list[tuple[str, str, str]] = []
     for plugin_type, plugins in (data.get("plugins") or {}).items():
         for plugin in plugins or []:

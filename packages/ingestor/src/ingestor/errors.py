@@ -5,6 +5,7 @@ The tree::
     IngestorError                 anything the ingestor reports on purpose
     ├── ProjectError              no Meltano project, or no `meltano` executable to run it
     ├── InstallError              `meltano install` failed (exit code and sanitised log tail)
+    ├── UnknownSettingError       a setting the extractor does not declare (Meltano would drop it)
     ├── ExtractError              a run failed: exit code (None when killed) and log tail
     │   └── LockTimeoutError      another run held the project lock for too long
     └── MalformedLineError        a JSONL line is not a JSON object (line number and reason)
@@ -24,6 +25,7 @@ __all__ = [
     "LockTimeoutError",
     "MalformedLineError",
     "ProjectError",
+    "UnknownSettingError",
 ]
 
 
@@ -33,6 +35,17 @@ class IngestorError(Exception):
 
 class ProjectError(IngestorError):
     """The Meltano project or the `meltano` executable cannot be found or used."""
+
+
+class UnknownSettingError(IngestorError, ValueError):
+    """Settings given for an extractor that its meltano.yml entry does not declare."""
+
+    def __init__(self, plugin_name: str, unknown: Sequence[str], declared: Sequence[str]) -> None:
+        self.plugin_name = plugin_name
+        self.unknown = tuple(unknown)
+        super().__init__(
+            f"{plugin_name} has no setting {', '.join(map(repr, self.unknown))}; Meltano would "
+            f"ignore it. Its settings: {', '.join(sorted(declared)) or 'none'}.")
 
 
 class _MeltanoCommandError(IngestorError):
