@@ -26,6 +26,7 @@ from tap_common._retry import retry_after_seconds, wait_generator
 from tap_common._settings import (
     client_credentials_settings,
     common_settings,
+    overlap_setting,
     parse_instant,
     refresh_token_settings,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "common_settings",
     "odata_datetime",
     "odata_query",
+    "overlap_setting",
     "parse_instant",
     "refresh_token_settings",
     "retry_after_seconds",

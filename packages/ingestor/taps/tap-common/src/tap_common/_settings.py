@@ -17,6 +17,7 @@ from singer_sdk import typing as th
 __all__ = [
     "client_credentials_settings",
     "common_settings",
+    "overlap_setting",
     "parse_instant",
     "refresh_token_settings",
 ]
@@ -51,6 +52,13 @@ def common_settings(*, api_url: str, token_url: str | None = None) -> list[th.Pr
         th.Property("user_agent", th.StringType,
                     description="User-Agent header (default: the tap's name and version)."),
     ]
+
+
+def overlap_setting(default: int, *, record_id: str = "id") -> th.Property[Any]:
+    """`overlap_seconds`: how far before its bookmark an incremental run starts."""
+    return th.Property("overlap_seconds", th.IntegerType(minimum=0), default=default,
+                       description="An incremental run starts this long before the bookmark; "
+                                   f"repeats are deduplicated downstream by {record_id}.")
 
 
 def refresh_token_settings() -> list[th.Property[Any]]:

@@ -11,6 +11,7 @@ from tap_common import (
     ClientCredentialsAuthenticator,
     client_credentials_settings,
     common_settings,
+    overlap_setting,
 )
 from tap_dataverse.streams import EntitySet, EntitySetStream
 
@@ -46,9 +47,7 @@ class TapDataverse(Tap):
                         description="Only these columns (default: all)."),
         )), required=True,
             description="The entity sets to extract, one stream each (named after the set)."),
-        th.Property("overlap_seconds", th.IntegerType, default=600,
-                    description="An incremental run starts this long before the bookmark; "
-                                "repeats are deduplicated downstream by id."),
+        overlap_setting(600),
         th.Property("page_size", th.IntegerType, default=1000,
                     description="Rows per page (Prefer: odata.maxpagesize, 1-5000)."),
         # api_url is declared above: there is no default environment.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from tap_common import common_settings
+from tap_common import common_settings, overlap_setting
 from tap_stripe.streams import STREAMS
 
 __all__ = ["API_URL", "SETTINGS", "TapStripe"]
@@ -26,9 +26,7 @@ SETTINGS = th.PropertiesList(
     th.Property("stripe_version", th.StringType,
                 description="Stripe-Version header, e.g. 2024-06-20 (default: the "
                             "account's API version)."),
-    th.Property("overlap_seconds", th.IntegerType(minimum=0), default=300,
-                description="An incremental run starts this long before the bookmark; "
-                            "repeats are deduplicated downstream by id."),
+    overlap_setting(300),
     th.Property("page_size", th.IntegerType(minimum=1, maximum=100), default=100,
                 description="Objects per list page (Stripe allows 1-100)."),
     th.Property("window_days", th.IntegerType(minimum=1), default=30,
