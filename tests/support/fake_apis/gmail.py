@@ -17,16 +17,15 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from tests.support.fake_apis._server import FakeApi, Request, Response
+from tests.support.fake_apis._google import GoogleApi
+from tests.support.fake_apis._server import Request, Response
 
 __all__ = ["FakeGmail"]
 
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-           404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 _USER = r"/gmail/v1/users/(?P<user_id>[^/]+)"
 
 
-class FakeGmail(FakeApi):
+class FakeGmail(GoogleApi):
     """Gmail's users.messages.list and users.messages.get (format=full)."""
 
     def __init__(self, messages: Iterable[dict[str, Any]] = (), **kwargs: Any) -> None:
@@ -47,10 +46,6 @@ class FakeGmail(FakeApi):
         """Every stored message, oldest first."""
         with self.lock:
             return sorted(self._messages.values(), key=_order_key)
-
-    def error_body(self, status: int, message: str) -> Any:
-        return {"error": {"code": status, "message": message,
-                          "status": _STATUS.get(status, "UNKNOWN")}}
 
     def _list(self, request: Request) -> Response:
         try:

@@ -23,12 +23,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from tests.support.fake_apis._server import FakeApi, Request, Response
+from tests.support.fake_apis._google import GoogleApi
+from tests.support.fake_apis._server import Request, Response
 
 __all__ = ["FakeGoogleForms"]
 
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-           404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 _FORM = r"/v1/forms/(?P<form_id>[^/]+)"
 _PARAMS = {"filter", "pageSize", "pageToken"}
 _MAX_PAGE = 5000
@@ -36,7 +35,7 @@ _FILTER = re.compile(r"\s*timestamp\s*(?P<op>>=|>)\s*(?P<at>\S+)\s*")
 _ZULU = re.compile(r"(?P<base>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?Z")
 
 
-class FakeGoogleForms(FakeApi):
+class FakeGoogleForms(GoogleApi):
     """Google Forms' forms.get and forms.responses.list over stored records."""
 
     def __init__(self, records: Iterable[dict[str, Any]] = (), **kwargs: Any) -> None:
@@ -55,10 +54,6 @@ class FakeGoogleForms(FakeApi):
                 form = response.pop("_form")
                 self._forms[form["formId"]] = form
                 self._responses.setdefault(form["formId"], {})[response["responseId"]] = response
-
-    def error_body(self, status: int, message: str) -> Any:
-        return {"error": {"code": status, "message": message,
-                          "status": _STATUS.get(status, "UNKNOWN")}}
 
     def _get_form(self, request: Request) -> Response:
         with self.lock:

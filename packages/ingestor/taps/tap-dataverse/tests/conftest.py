@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 import sample_data
 from tests.support.fake_apis.dataverse import FakeDataverse
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, installed_project
+from tests.support.fake_apis.tap_checks import oauth_settings
 
 TENANT = "contoso.example"
 CONTACTS = {"name": "contacts", "key": "contactid"}
@@ -35,38 +35,23 @@ def sessions() -> list[dict[str, Any]]:
     return _rows("clinical_session", "cr8f3_clientsessionid")
 
 
-MakeDataverse = Callable[..., FakeDataverse]
-
-
 @pytest.fixture
-def make_dataverse(contacts: list[dict[str, Any]],
-                   sessions: list[dict[str, Any]]) -> Iterator[MakeDataverse]:
-    """Start a FakeDataverse (`contacts=` rows to serve, FakeApi options) for this test.
+def dataverse(contacts: list[dict[str, Any]],
+              sessions: list[dict[str, Any]]) -> Iterator[FakeDataverse]:
+    """A FakeDataverse serving the contacts and the sessions.
 
     Its token endpoint grants only the default scope, `<environment URL>/.default`.
     """
-    with ExitStack() as stack:
-        def make(contact_rows: list[dict[str, Any]] = contacts, **kwargs: Any) -> FakeDataverse:
-            api = stack.enter_context(FakeDataverse(
-                {"contacts": ("contactid", contact_rows),
-                 "cr8f3_clientsessions": ("cr8f3_clientsessionid", sessions)}, **kwargs))
-            api.credentials = dataclasses.replace(api.credentials, scope=api.url + "/.default")
-            return api
-
-        yield make
-
-
-@pytest.fixture
-def dataverse(make_dataverse: MakeDataverse) -> FakeDataverse:
-    return make_dataverse()
+    with FakeDataverse({"contacts": ("contactid", contacts),
+                        "cr8f3_clientsessions": ("cr8f3_clientsessionid", sessions)}) as api:
+        api.credentials = dataclasses.replace(api.credentials, scope=api.url + "/.default")
+        yield api
 
 
 def _settings_for(api: FakeDataverse) -> dict[str, Any]:
-    credentials = api.credentials
-    return {"tenant": TENANT, "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret, "api_url": api.url + "/api/data/v9.2",
-            "token_url": api.token_url, "entity_sets": [CONTACTS], "page_size": 5,
-            "max_retries": 2, "backoff_max_seconds": 1}
+    return {"tenant": TENANT, "entity_sets": [CONTACTS],
+            **oauth_settings(api, api_path="/api/data/v9.2", page_size=5,
+                             grant="client_credentials")}
 
 
 @pytest.fixture

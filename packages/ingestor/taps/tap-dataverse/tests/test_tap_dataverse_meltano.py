@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +9,16 @@ import pytest
 
 from tests.support.fake_apis.dataverse import FakeDataverse
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
+from tests.support.fake_apis.tap_checks import (
+    BAD_CLIENT_SECRET,
+    REJECTED_BEARER,
+    assert_refused_credentials,
+    assert_retries_logged,
+    assert_waited_as_retry_after_said,
+    interrupted_and_resumed,
+    run_ok,
+    run_refused,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -17,9 +26,6 @@ CONTACTS = "/api/data/v9.2/contacts"
 SESSIONS = {"name": "cr8f3_clientsessions", "key": "cr8f3_clientsessionid"}
 TOKEN = "/contoso.example/oauth2/v2.0/token"  # token_url with the tenant setting filled in
 OVERLAP = 600  # the default overlap_seconds
-
-MakeDataverse = Callable[..., FakeDataverse]
-SettingsFor = Callable[[FakeDataverse], dict[str, Any]]
 
 
 def _never_logged(result: RunResult, dataverse: FakeDataverse,
@@ -41,8 +47,7 @@ def _shifted(instant: str, seconds: int) -> str:
 def test_full_sync_emits_every_row_of_every_entity_set_unchanged(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]], sessions: list[dict[str, Any]]) -> None:
-    result = runner.run({**settings, "entity_sets": [*settings["entity_sets"], SESSIONS]})
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, {**settings, "entity_sets": [*settings["entity_sets"], SESSIONS]})
     assert result.records == contacts + sessions  # the sample rows, @odata.etag and all
     # One token for both streams, granted for the default scope only.
     assert [r.path for r in dataverse.requests if r.method == "POST"] == [TOKEN]
@@ -61,8 +66,7 @@ def test_full_sync_emits_every_row_of_every_entity_set_unchanged(
 def test_incremental_run_gets_changed_and_new_rows_and_the_overlap(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]]) -> None:
-    first = runner.run(settings)
-    assert first.exit_code == 0, first.log[-2000:]
+    first = run_ok(runner, settings)
     assert first.records == contacts
 
     bookmark = contacts[-1]["modifiedon"]
@@ -72,8 +76,7 @@ def test_incremental_run_gets_changed_and_new_rows_and_the_overlap(
                "@odata.etag": 'W/"99999902"', "createdon": _shifted(bookmark, 120),
                "modifiedon": _shifted(bookmark, 120)}
     dataverse.upsert("contacts", [changed, created])
-    second = runner.run(settings)
-    assert second.exit_code == 0, second.log[-2000:]
+    second = run_ok(runner, settings)
     since = _shifted(bookmark, -OVERLAP)
     assert second.records == [row for row in dataverse.rows("contacts")
                               if row["modifiedon"] >= since]
@@ -87,38 +90,29 @@ def test_incremental_run_gets_changed_and_new_rows_and_the_overlap(
 def test_interrupted_run_resumes_without_a_gap(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]]) -> None:
-    dataverse.fail_after(CONTACTS, served=2)  # 2 pages (10 rows), then 500 forever
-    first = runner.run({**settings, "backoff_max_seconds": 0})
-    assert first.exit_code == 1
-    assert "stream contacts gave up after 3 attempts (HTTP 500)." in first.log
-    assert first.records == contacts[:10]
-    state = runner.state()
-    assert state is not None
-    bookmark = state["singer_state"]["bookmarks"]["contacts"]["replication_key_value"]
+    # 2 pages (10 rows), then 500 forever; then a run without faults.
+    run = interrupted_and_resumed(runner, dataverse, settings, path_prefix=CONTACTS, served=2,
+                                  stream="contacts")
+    assert run.first.records == contacts[:10]
+    bookmark = run.bookmarks["contacts"]["replication_key_value"]
     assert bookmark == contacts[9]["modifiedon"]  # saved although the run failed
-
-    dataverse.clear_faults()
-    second = runner.run(settings)
-    assert second.exit_code == 0, second.log[-2000:]
     since = _shifted(bookmark, -OVERLAP)
-    assert second.records == [row for row in contacts if row["modifiedon"] >= since]
-    assert ({row["contactid"] for row in first.records + second.records}
+    assert run.second.records == [row for row in contacts if row["modifiedon"] >= since]
+    assert ({row["contactid"] for row in run.first.records + run.second.records}
             == {row["contactid"] for row in contacts})
-    _never_logged(first, dataverse, contacts)
+    _never_logged(run.first, dataverse, contacts)
 
 
 def test_429_waits_as_retry_after_says(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]]) -> None:
     dataverse.fail_later(CONTACTS, after=2, status=429, headers={"Retry-After": "1"})
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == contacts
     refused, retried = dataverse.requests_to(CONTACTS)[2:4]  # the 3rd page
-    assert (refused.status, retried.status) == (429, 200)
+    assert_waited_as_retry_after_said(result, refused, retried)
+    assert retried.status == 200
     assert retried.query == refused.query and "$skiptoken" in refused.query  # same next link
-    assert retried.at - refused.at >= 1.0
-    assert "retrying in 1.0 s after attempt 1 failed (HTTP 429)" in result.log
 
 
 def test_500_and_connection_reset_are_retried(
@@ -126,37 +120,20 @@ def test_500_and_connection_reset_are_retried(
         contacts: list[dict[str, Any]]) -> None:
     dataverse.reset_next(CONTACTS)  # the first page
     dataverse.fail_later(CONTACTS, after=2, status=500, times=2)  # the 3rd page, twice
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == contacts
     assert [r.status for r in dataverse.requests_to(CONTACTS)[:6]] == [
         None, 200, 200, 500, 500, 200]
-    assert "after attempt 1 failed (ConnectionError)" in result.log
-    assert "after attempt 2 failed (HTTP 500)" in result.log
+    assert_retries_logged(result)
 
 
-@pytest.mark.parametrize("refusal", ["bad client secret", "rejected bearer"])
+@pytest.mark.parametrize("refusal", [BAD_CLIENT_SECRET, REJECTED_BEARER])
 def test_refused_credentials_fail_at_once_with_a_clear_message(
-        runner: MeltanoRunner, make_dataverse: MakeDataverse, settings_for: SettingsFor,
+        runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]], refusal: str) -> None:
-    # A token that expires at once is what the API sees once the application user is
-    # disabled: it has been issued, the tap uses it, and the API answers 401.
-    dataverse = make_dataverse(token_lifetime=0 if refusal == "rejected bearer" else 3600)
-    settings = settings_for(dataverse)
-    if refusal == "bad client secret":
-        settings["client_secret"] = "wrong-client-secret-value"
-    result = runner.run(settings)
-    assert result.exit_code == 1
-    assert result.records == []
-    if refusal == "bad client secret":
-        assert ("tap-dataverse: the token endpoint refused the credentials (HTTP 401, "
-                "invalid_client); check tenant, client_id, client_secret and scope"
-                ) in result.log
-        assert dataverse.requests_to("/api/") == []
-        assert result.leaked(["wrong-client-secret-value"]) == []
-    else:
-        assert ("tap-dataverse: the API refused access to stream contacts with HTTP 401; "
-                "check the credentials/scopes in docs/sources.md.") in result.log
-        assert [r.status for r in dataverse.requests_to("/api/")] == [401]  # no retry storm
-    assert len(dataverse.requests_to(TOKEN)) == 1
+    # A rejected bearer: a token that expires at once, as once the application user is disabled.
+    result = run_refused(runner, dataverse, settings, refusal)
+    assert_refused_credentials(result, dataverse, refusal, tap="tap-dataverse", stream="contacts",
+                               check="tenant, client_id, client_secret and scope",
+                               api_prefix="/api/", token_path=TOKEN)
     _never_logged(result, dataverse, contacts)

@@ -11,6 +11,7 @@ import pytest
 import sample_data
 from tests.support.fake_apis import FakeGmail
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, installed_project
+from tests.support.fake_apis.tap_checks import oauth_settings
 
 
 @pytest.fixture(scope="session")
@@ -29,11 +30,7 @@ def gmail(messages: list[dict[str, Any]]) -> Iterator[FakeGmail]:
 @pytest.fixture
 def settings(gmail: FakeGmail) -> dict[str, Any]:
     """tap-gmail settings against the fake: small pages, quick retries."""
-    credentials = gmail.credentials
-    return {"client_id": credentials.client_id, "client_secret": credentials.client_secret,
-            "refresh_token": credentials.refresh_token, "api_url": gmail.url,
-            "token_url": gmail.token_url, "page_size": 10, "max_retries": 2,
-            "backoff_max_seconds": 1}
+    return oauth_settings(gmail)
 
 
 @pytest.fixture

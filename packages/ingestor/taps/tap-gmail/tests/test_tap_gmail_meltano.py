@@ -9,6 +9,16 @@ import pytest
 
 from tests.support.fake_apis import FakeGmail
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
+from tests.support.fake_apis.tap_checks import (
+    BAD_REFRESH_TOKEN,
+    REJECTED_BEARER,
+    assert_refused_credentials,
+    assert_retries_logged,
+    assert_waited_as_retry_after_said,
+    interrupted_and_resumed,
+    run_ok,
+    run_refused,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,8 +47,7 @@ def _ms_text(ms: int) -> str:
 def test_full_sync_emits_every_message_unchanged(
         runner: MeltanoRunner, gmail: FakeGmail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == messages  # oldest first, MIME trees intact
     assert len(gmail.requests_to("/token")) == 1
     assert len(gmail.requests_to(LIST)) == 5 + len(messages)  # 10 ids a page, then each get
@@ -52,9 +61,8 @@ def test_window_and_labels_select_exactly(
     # The fake's after:/before: exclude their boundary second: the tap must still get
     # the message received exactly at start_date, and none at end_date.
     start, end = int(messages[10]["internalDate"]), int(messages[20]["internalDate"])
-    result = runner.run({**settings, "start_date": _ms_text(start), "end_date": _ms_text(end),
-                         "label_ids": ["INBOX"]}, full_refresh=True)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, {**settings, "start_date": _ms_text(start),
+                             "end_date": _ms_text(end), "label_ids": ["INBOX"]}, full_refresh=True)
     expected = [m for m in messages[10:20] if "INBOX" in m["labelIds"]]
     assert 0 < len(expected) < 10
     assert result.records == expected
@@ -69,13 +77,11 @@ def test_incremental_run_gets_new_mail_and_the_overlap(
     old, new = messages[:30], messages[30:]
     with FakeGmail(old, credentials=gmail.credentials) as gmail:
         settings = {**settings, "api_url": gmail.url, "token_url": gmail.token_url}
-        first = runner.run(settings)
-        assert first.exit_code == 0, first.log[-2000:]
+        first = run_ok(runner, settings)
         assert first.records == old
 
         gmail.add(new)
-        second = runner.run(settings)
-        assert second.exit_code == 0, second.log[-2000:]
+        second = run_ok(runner, settings)
         bookmark = int(old[-1]["internalDate"])
         assert second.records == [m for m in messages
                                   if int(m["internalDate"]) >= bookmark - OVERLAP_MS]
@@ -89,36 +95,28 @@ def test_incremental_run_gets_new_mail_and_the_overlap(
 def test_interrupted_run_resumes_without_a_gap(
         runner: MeltanoRunner, gmail: FakeGmail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
-    gmail.fail_after("/gmail/", served=20)  # 5 list pages, 15 messages, then 500 forever
-    first = runner.run({**settings, "backoff_max_seconds": 0})
-    assert first.exit_code == 1
-    assert "stream messages gave up after 3 attempts (HTTP 500)." in first.log
-    assert first.records == messages[:15]
-    state = runner.state()
-    assert state is not None
-    bookmark = state["singer_state"]["bookmarks"]["messages"]["replication_key_value"]
+    # 5 list pages, 15 messages, then 500 forever; then a run without faults.
+    run = interrupted_and_resumed(runner, gmail, settings, path_prefix="/gmail/", served=20,
+                                  stream="messages")
+    assert run.first.records == messages[:15]
+    bookmark = run.bookmarks["messages"]["replication_key_value"]
     assert bookmark == messages[14]["internalDate"]  # saved although the run failed
-
-    gmail.clear_faults()
-    second = runner.run(settings)
-    assert second.exit_code == 0, second.log[-2000:]
-    assert second.records == [m for m in messages
-                              if int(m["internalDate"]) >= int(bookmark) - OVERLAP_MS]
-    assert {m["id"] for m in first.records + second.records} == {m["id"] for m in messages}
-    _never_logged(first, gmail, messages)
+    assert run.second.records == [m for m in messages
+                                  if int(m["internalDate"]) >= int(bookmark) - OVERLAP_MS]
+    assert {m["id"] for m in run.first.records + run.second.records} == {
+        m["id"] for m in messages}
+    _never_logged(run.first, gmail, messages)
 
 
 def test_429_waits_as_retry_after_says(
         runner: MeltanoRunner, gmail: FakeGmail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
     gmail.fail_next(GET, status=429, headers={"Retry-After": "1"})
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == messages
     refused, retried = gmail.requests_to(GET)[:2]
-    assert (refused.status, retried.status, retried.path) == (429, 200, refused.path)
-    assert retried.at - refused.at >= 1.0
-    assert "retrying in 1.0 s after attempt 1 failed (HTTP 429)" in result.log
+    assert_waited_as_retry_after_said(result, refused, retried)
+    assert (retried.status, retried.path) == (200, refused.path)
 
 
 def test_500_and_connection_reset_are_retried(
@@ -128,38 +126,21 @@ def test_500_and_connection_reset_are_retried(
     gmail.fail_next(GET, status=500, times=2)  # the first message: 2 failures, then success
     deleted = messages[5]
     gmail.fail_next(GET + deleted["id"], status=404)  # gone between list and get: skipped
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == [m for m in messages if m is not deleted]
     assert "1 listed messages were deleted before they could be read" in result.log
     assert [r.status for r in gmail.requests_to(LIST)[:2]] == [None, 200]
     assert [r.status for r in gmail.requests_to(GET)[:3]] == [500, 500, 200]
-    assert "after attempt 1 failed (ConnectionError)" in result.log
-    assert "after attempt 2 failed (HTTP 500)" in result.log
+    assert_retries_logged(result)
 
 
-@pytest.mark.parametrize("refusal", ["bad refresh token", "rejected bearer"])
+@pytest.mark.parametrize("refusal", [BAD_REFRESH_TOKEN, REJECTED_BEARER])
 def test_refused_credentials_fail_at_once_with_a_clear_message(
         runner: MeltanoRunner, gmail: FakeGmail, settings: dict[str, Any],
         messages: list[dict[str, Any]], refusal: str) -> None:
-    # A token that expires at once is what the API sees after a revoked consent: it has been
-    # issued, the tap uses it, and the API answers 401.
-    lifetime = 0 if refusal == "rejected bearer" else 3600
-    with FakeGmail(messages, credentials=gmail.credentials, token_lifetime=lifetime) as gmail:
-        run_settings = {**settings, "api_url": gmail.url, "token_url": gmail.token_url}
-        if refusal == "bad refresh token":
-            run_settings["refresh_token"] = "wrong-refresh-token-value"
-        result = runner.run(run_settings)
-    assert result.exit_code == 1
-    assert result.records == []
-    if refusal == "bad refresh token":
-        assert ("tap-gmail: the token endpoint refused the credentials (HTTP 400, "
-                "invalid_grant); check client_id, client_secret and refresh_token") in result.log
-        assert gmail.requests_to("/gmail/") == []
-        assert result.leaked(["wrong-refresh-token-value"]) == []
-    else:
-        assert ("tap-gmail: the API refused access to stream messages with HTTP 401; check the "
-                "credentials/scopes in docs/sources.md.") in result.log
-        assert [r.status for r in gmail.requests_to("/gmail/")] == [401]  # no retry storm
-    assert len(gmail.requests_to("/token")) == 1
+    # A rejected bearer: a token that expires at once, as after a revoked consent.
+    result = run_refused(runner, gmail, settings, refusal)
+    assert_refused_credentials(result, gmail, refusal, tap="tap-gmail", stream="messages",
+                               check="client_id, client_secret and refresh_token",
+                               api_prefix="/gmail/", token_path="/token")
     _never_logged(result, gmail, messages)

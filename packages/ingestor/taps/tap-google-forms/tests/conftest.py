@@ -12,6 +12,7 @@ import pytest
 import sample_data
 from tests.support.fake_apis.google_forms import FakeGoogleForms
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, installed_project
+from tests.support.fake_apis.tap_checks import oauth_settings
 
 #: Sample-data connection -> the form it reads; two forms, so two partitions with bookmarks.
 CONNECTIONS = {"forms-followup": "form_followup_v1", "forms-intake": "form_intake_v1"}
@@ -49,12 +50,7 @@ def forms(records: list[dict[str, Any]]) -> Iterator[FakeGoogleForms]:
 @pytest.fixture
 def settings(forms: FakeGoogleForms) -> dict[str, Any]:
     """tap-google-forms settings against the fake: small pages, quick retries."""
-    credentials = forms.credentials
-    return {"form_ids": FORM_IDS, "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret,
-            "refresh_token": credentials.refresh_token, "api_url": forms.url,
-            "token_url": forms.token_url, "page_size": 10, "max_retries": 2,
-            "backoff_max_seconds": 1}
+    return {"form_ids": FORM_IDS, **oauth_settings(forms)}
 
 
 @pytest.fixture

@@ -9,6 +9,16 @@ import pytest
 
 from tests.support.fake_apis.google_forms import FakeGoogleForms
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
+from tests.support.fake_apis.tap_checks import (
+    BAD_REFRESH_TOKEN,
+    REJECTED_BEARER,
+    assert_refused_credentials,
+    assert_retries_logged,
+    assert_waited_as_retry_after_said,
+    interrupted_and_resumed,
+    run_ok,
+    run_refused,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -54,8 +64,7 @@ def _never_logged(result: RunResult, api: FakeGoogleForms, records: list[dict[st
 def test_full_sync_emits_every_response_with_its_form(
         runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
         by_form: Forms, records: list[dict[str, Any]]) -> None:
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     # Each form oldest first although the fake lists by responseId; formId restored, _form added.
     assert result.records == records
     assert len(forms.requests_to("/token")) == 1
@@ -70,9 +79,8 @@ def test_window_selects_exactly(
         by_form: Forms) -> None:
     followup = next(iter(by_form.values()))
     start, end = _at(followup[5]), _at(followup[20])
-    result = runner.run({**settings, "start_date": followup[5]["lastSubmittedTime"],
-                         "end_date": followup[20]["lastSubmittedTime"]}, full_refresh=True)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, {**settings, "start_date": followup[5]["lastSubmittedTime"],
+                             "end_date": followup[20]["lastSubmittedTime"]}, full_refresh=True)
     expected = [r for responses in by_form.values() for r in responses if start <= _at(r) < end]
     assert followup[5:20] == expected[:15]  # start_date inclusive, end_date exclusive
     assert result.records == expected
@@ -87,13 +95,11 @@ def test_incremental_run_gets_new_responses_and_the_overlap(
     with FakeGoogleForms([r for responses in old.values() for r in responses],
                          credentials=forms.credentials) as api:
         settings = {**settings, "api_url": api.url, "token_url": api.token_url}
-        first = runner.run(settings)
-        assert first.exit_code == 0, first.log[-2000:]
+        first = run_ok(runner, settings)
         assert first.records == [r for responses in old.values() for r in responses]
 
         api.add(r for responses in by_form.values() for r in responses[-4:])
-        second = runner.run(settings)
-        assert second.exit_code == 0, second.log[-2000:]
+        second = run_ok(runner, settings)
         expected = []
         for form_id, responses in by_form.items():
             resume = _at(old[form_id][-1]) - OVERLAP
@@ -110,28 +116,22 @@ def test_interrupted_run_resumes_without_a_gap(
         runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
         by_form: Forms, records: list[dict[str, Any]]) -> None:
     (followup_id, followup), (intake_id, intake) = by_form.items()
-    # The first form (its forms.get and 4 pages) and the second's forms.get, then 500 for ever.
-    forms.fail_after("/v1/forms/", served=6)
-    first = runner.run({**settings, "backoff_max_seconds": 0})
-    assert first.exit_code == 1
-    assert "stream responses gave up after 3 attempts (HTTP 500)." in first.log
-    assert first.records == followup
-    state = runner.state()
-    assert state is not None
+    # The first form (its forms.get and 4 pages) and the second's forms.get, then 500 for ever;
+    # then a run without faults.
+    run = interrupted_and_resumed(runner, forms, settings, path_prefix="/v1/forms/", served=6,
+                                  stream="responses")
+    assert run.first.records == followup
     partitions = {p["context"]["formId"]: p
-                  for p in state["singer_state"]["bookmarks"]["responses"]["partitions"]}
+                  for p in run.bookmarks["responses"]["partitions"]}
     bookmark = partitions[followup_id]["replication_key_value"]
     assert bookmark == followup[-1]["lastSubmittedTime"]  # saved although the run failed
     assert "replication_key_value" not in partitions.get(intake_id, {})
 
-    forms.clear_faults()
-    second = runner.run(settings)
-    assert second.exit_code == 0, second.log[-2000:]
     resume = _at(followup[-1]) - OVERLAP
-    assert second.records == [r for r in followup if _at(r) >= resume] + intake
-    assert {r["responseId"] for r in first.records + second.records} == {
+    assert run.second.records == [r for r in followup if _at(r) >= resume] + intake
+    assert {r["responseId"] for r in run.first.records + run.second.records} == {
         r["responseId"] for r in records}
-    _never_logged(first, forms, records)
+    _never_logged(run.first, forms, records)
 
 
 def test_429_waits_as_retry_after_says(
@@ -139,13 +139,11 @@ def test_429_waits_as_retry_after_says(
         records: list[dict[str, Any]]) -> None:
     page = _list(settings["form_ids"][0])
     forms.fail_next(page, status=429, headers={"Retry-After": "1"})
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == records
     refused, retried = forms.requests_to(page)[:2]
-    assert (refused.status, retried.status, retried.query) == (429, 200, refused.query)
-    assert retried.at - refused.at >= 1.0
-    assert "retrying in 1.0 s after attempt 1 failed (HTTP 429)" in result.log
+    assert_waited_as_retry_after_said(result, refused, retried)
+    assert (retried.status, retried.query) == (200, refused.query)
 
 
 def test_500_and_connection_reset_are_retried(
@@ -154,37 +152,20 @@ def test_500_and_connection_reset_are_retried(
     followup_id, intake_id = settings["form_ids"]
     forms.fail_next(_form(followup_id), status=500, times=2)  # its forms.get comes first
     forms.reset_next(_list(intake_id))  # the second form's first page
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == records
     assert _gets(forms, followup_id) == [500, 500, 200]
     assert [r.status for r in forms.requests_to(_list(intake_id))][:2] == [None, 200]
-    assert "after attempt 2 failed (HTTP 500)" in result.log
-    assert "after attempt 1 failed (ConnectionError)" in result.log
+    assert_retries_logged(result)
 
 
-@pytest.mark.parametrize("refusal", ["bad refresh token", "rejected bearer"])
+@pytest.mark.parametrize("refusal", [BAD_REFRESH_TOKEN, REJECTED_BEARER])
 def test_refused_credentials_fail_at_once_with_a_clear_message(
         runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
         records: list[dict[str, Any]], refusal: str) -> None:
-    # A token that expires at once is what the API sees after a revoked consent: it has been
-    # issued, the tap uses it, and the API answers 401.
-    lifetime = 0 if refusal == "rejected bearer" else 3600
-    with FakeGoogleForms(records, credentials=forms.credentials, token_lifetime=lifetime) as api:
-        run_settings = {**settings, "api_url": api.url, "token_url": api.token_url}
-        if refusal == "bad refresh token":
-            run_settings["refresh_token"] = "wrong-refresh-token-value"
-        result = runner.run(run_settings)
-    assert result.exit_code == 1
-    assert result.records == []
-    if refusal == "bad refresh token":
-        assert ("tap-google-forms: the token endpoint refused the credentials (HTTP 400, "
-                "invalid_grant); check client_id, client_secret and refresh_token") in result.log
-        assert api.requests_to("/v1/") == []
-        assert result.leaked(["wrong-refresh-token-value"]) == []
-    else:
-        assert ("tap-google-forms: the API refused access to stream responses with HTTP 401; "
-                "check the credentials/scopes in docs/sources.md.") in result.log
-        assert [r.status for r in api.requests_to("/v1/")] == [401]  # no retry storm
-    assert len(api.requests_to("/token")) == 1
-    _never_logged(result, api, records)
+    # A rejected bearer: a token that expires at once, as after a revoked consent.
+    result = run_refused(runner, forms, settings, refusal)
+    assert_refused_credentials(result, forms, refusal, tap="tap-google-forms", stream="responses",
+                               check="client_id, client_secret and refresh_token",
+                               api_prefix="/v1/", token_path="/token")
+    _never_logged(result, forms, records)

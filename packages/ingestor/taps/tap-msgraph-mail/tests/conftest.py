@@ -11,6 +11,7 @@ import pytest
 import sample_data
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, installed_project
 from tests.support.fake_apis.msgraph import FakeGraphMail
+from tests.support.fake_apis.tap_checks import oauth_settings
 
 TENANT = "contoso.example"
 
@@ -31,11 +32,7 @@ def graph(messages: list[dict[str, Any]]) -> Iterator[FakeGraphMail]:
 @pytest.fixture
 def settings(graph: FakeGraphMail) -> dict[str, Any]:
     """tap-msgraph-mail settings against the fake: small pages, quick retries."""
-    credentials = graph.credentials
-    return {"client_id": credentials.client_id, "client_secret": credentials.client_secret,
-            "refresh_token": credentials.refresh_token, "tenant": TENANT,
-            "api_url": graph.url + "/v1.0", "token_url": graph.token_url, "page_size": 10,
-            "max_retries": 2, "backoff_max_seconds": 1}
+    return {"tenant": TENANT, **oauth_settings(graph, api_path="/v1.0")}
 
 
 @pytest.fixture

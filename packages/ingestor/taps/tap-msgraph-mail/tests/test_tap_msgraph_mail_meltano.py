@@ -9,6 +9,16 @@ import pytest
 
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
 from tests.support.fake_apis.msgraph import FakeGraphMail
+from tests.support.fake_apis.tap_checks import (
+    BAD_REFRESH_TOKEN,
+    REJECTED_BEARER,
+    assert_refused_credentials,
+    assert_retries_logged,
+    assert_waited_as_retry_after_said,
+    interrupted_and_resumed,
+    run_ok,
+    run_refused,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +50,7 @@ def _first_pages(graph: FakeGraphMail) -> list[dict[str, list[str]]]:
 def test_full_sync_emits_every_message_unchanged(
         runner: MeltanoRunner, graph: FakeGraphMail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == messages  # oldest first, every property as Graph lists it
     assert [r.path for r in graph.requests if r.method == "POST"] == [TOKEN]
     pages = graph.requests_to(LIST)
@@ -59,13 +68,11 @@ def test_incremental_run_gets_new_mail_and_the_overlap(
     old, new = messages[:50], messages[50:]
     with FakeGraphMail(old, credentials=graph.credentials) as graph:
         settings = {**settings, "api_url": graph.url + "/v1.0", "token_url": graph.token_url}
-        first = runner.run(settings)
-        assert first.exit_code == 0, first.log[-2000:]
+        first = run_ok(runner, settings)
         assert first.records == old
 
         graph.add(new)
-        second = runner.run(settings)
-        assert second.exit_code == 0, second.log[-2000:]
+        second = run_ok(runner, settings)
         since = _since(old[-1]["receivedDateTime"], OVERLAP)
         assert second.records == [m for m in messages if m["receivedDateTime"] >= since]
         repeated = second.records[:-len(new)]
@@ -78,37 +85,29 @@ def test_incremental_run_gets_new_mail_and_the_overlap(
 def test_interrupted_run_resumes_without_a_gap(
         runner: MeltanoRunner, graph: FakeGraphMail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
-    graph.fail_after(LIST, served=2)  # 2 pages (20 messages), then 500 forever
-    first = runner.run({**settings, "backoff_max_seconds": 0})
-    assert first.exit_code == 1
-    assert "stream messages gave up after 3 attempts (HTTP 500)." in first.log
-    assert first.records == messages[:20]
-    state = runner.state()
-    assert state is not None
-    bookmark = state["singer_state"]["bookmarks"]["messages"]["replication_key_value"]
+    # 2 pages (20 messages), then 500 forever; then a run without faults.
+    run = interrupted_and_resumed(runner, graph, settings, path_prefix=LIST, served=2,
+                                  stream="messages")
+    assert run.first.records == messages[:20]
+    bookmark = run.bookmarks["messages"]["replication_key_value"]
     assert bookmark == messages[19]["receivedDateTime"]  # saved although the run failed
-
-    graph.clear_faults()
-    second = runner.run(settings)
-    assert second.exit_code == 0, second.log[-2000:]
     since = _since(bookmark, OVERLAP)
-    assert second.records == [m for m in messages if m["receivedDateTime"] >= since]
-    assert {m["id"] for m in first.records + second.records} == {m["id"] for m in messages}
-    _never_logged(first, graph, messages)
+    assert run.second.records == [m for m in messages if m["receivedDateTime"] >= since]
+    assert {m["id"] for m in run.first.records + run.second.records} == {
+        m["id"] for m in messages}
+    _never_logged(run.first, graph, messages)
 
 
 def test_429_waits_as_retry_after_says(
         runner: MeltanoRunner, graph: FakeGraphMail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
     graph.fail_later(LIST, after=2, status=429, headers={"Retry-After": "1"})  # the 3rd page
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == messages
     refused, retried = graph.requests_to(LIST)[2:4]
-    assert (refused.status, retried.status) == (429, 200)
+    assert_waited_as_retry_after_said(result, refused, retried)
+    assert retried.status == 200
     assert retried.query == refused.query and refused.query["$skip"] == ["20"]  # same next link
-    assert retried.at - refused.at >= 1.0
-    assert "retrying in 1.0 s after attempt 1 failed (HTTP 429)" in result.log
 
 
 def test_500_and_connection_reset_are_retried(
@@ -116,36 +115,19 @@ def test_500_and_connection_reset_are_retried(
         messages: list[dict[str, Any]]) -> None:
     graph.reset_next(LIST)  # the first page
     graph.fail_later(LIST, after=2, status=500, times=2)  # the 3rd page: twice, then success
-    result = runner.run(settings)
-    assert result.exit_code == 0, result.log[-2000:]
+    result = run_ok(runner, settings)
     assert result.records == messages
     assert [r.status for r in graph.requests_to(LIST)[:6]] == [None, 200, 200, 500, 500, 200]
-    assert "after attempt 1 failed (ConnectionError)" in result.log
-    assert "after attempt 2 failed (HTTP 500)" in result.log
+    assert_retries_logged(result)
 
 
-@pytest.mark.parametrize("refusal", ["bad refresh token", "rejected bearer"])
+@pytest.mark.parametrize("refusal", [BAD_REFRESH_TOKEN, REJECTED_BEARER])
 def test_refused_credentials_fail_at_once_with_a_clear_message(
         runner: MeltanoRunner, graph: FakeGraphMail, settings: dict[str, Any],
         messages: list[dict[str, Any]], refusal: str) -> None:
-    # A token that expires at once is what Graph sees after a revoked consent: it has been
-    # issued, the tap uses it, and the API answers 401.
-    lifetime = 0 if refusal == "rejected bearer" else 3600
-    with FakeGraphMail(messages, credentials=graph.credentials, token_lifetime=lifetime) as graph:
-        run_settings = {**settings, "api_url": graph.url + "/v1.0", "token_url": graph.token_url}
-        if refusal == "bad refresh token":
-            run_settings["refresh_token"] = "wrong-refresh-token-value"
-        result = runner.run(run_settings)
-    assert result.exit_code == 1
-    assert result.records == []
-    if refusal == "bad refresh token":
-        assert ("tap-msgraph-mail: the token endpoint refused the credentials (HTTP 400, "
-                "invalid_grant); check client_id, client_secret and refresh_token") in result.log
-        assert graph.requests_to("/v1.0/") == []
-        assert result.leaked(["wrong-refresh-token-value"]) == []
-    else:
-        assert ("tap-msgraph-mail: the API refused access to stream messages with HTTP 401; "
-                "check the credentials/scopes in docs/sources.md.") in result.log
-        assert [r.status for r in graph.requests_to("/v1.0/")] == [401]  # no retry storm
-    assert len(graph.requests_to(TOKEN)) == 1
+    # A rejected bearer: a token that expires at once, as Graph sees after a revoked consent.
+    result = run_refused(runner, graph, settings, refusal)
+    assert_refused_credentials(result, graph, refusal, tap="tap-msgraph-mail", stream="messages",
+                               check="client_id, client_secret and refresh_token",
+                               api_prefix="/v1.0/", token_path=TOKEN)
     _never_logged(result, graph, messages)

@@ -11,6 +11,7 @@ import pytest
 import sample_data
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, installed_project
 from tests.support.fake_apis.stripe import RESOURCES, FakeStripe
+from tests.support.fake_apis.tap_checks import fake_api_settings
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,7 @@ def stripe(objects: dict[str, list[dict[str, Any]]]) -> Iterator[FakeStripe]:
 @pytest.fixture
 def settings(stripe: FakeStripe) -> dict[str, Any]:
     """tap-stripe settings against the fake: small pages, quick retries."""
-    return {"api_key": stripe.api_key, "api_url": stripe.url, "page_size": 10,
-            "max_retries": 2, "backoff_max_seconds": 1}
+    return {"api_key": stripe.api_key, **fake_api_settings(stripe)}
 
 
 @pytest.fixture
