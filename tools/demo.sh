@@ -9,7 +9,10 @@ export LORCHESTRA_SAMPLE_DATA="$3"
 umask 077
 
 if [ ! -f "$LORCHESTRA_SAMPLE_DATA/manifest.json" ]; then
-    "$BIN/lorchestra-sample-data" "$LORCHESTRA_SAMPLE_DATA" --seed 7 --size 300 -q
+    # The practice's history runs up to the end of today (UTC), so this week's reports have
+    # something in them whatever day the demo first runs; later runs reuse the same data.
+    anchor="$("$BIN/python" -c 'import datetime as d; print(d.datetime.now(d.UTC).date() + d.timedelta(days=1))')"
+    "$BIN/lorchestra-sample-data" "$LORCHESTRA_SAMPLE_DATA" --seed 7 --size 300 --anchor "$anchor" -q
 fi
 echo "Installing the Meltano plugins (first run only takes a few seconds)..."
 "$BIN/python" -c "import ingestor; ingestor.install_project()"
