@@ -24,6 +24,36 @@ if TYPE_CHECKING:
     from lorchestra.warehouse import Warehouse
 
 
+# Counts jobs report -> how a run summary names them, in display order. Keys for the same
+# outcome (a job's own objects, or a scoring job's events) add up under one label.
+_CHANGE_LABELS: tuple[tuple[str, str], ...] = (
+    ("inserted", "new"),
+    ("events_inserted", "new"),
+    ("updated", "updated"),
+    ("events_updated", "updated"),
+    ("written", "written"),
+    ("reports_written", "reports"),
+    ("removed", "removed"),
+    ("unchanged", "unchanged"),
+    ("events_unchanged", "unchanged"),
+    ("rejected", "rejected"),
+    ("malformed", "malformed"),
+)
+
+
+def describe_changes(counts: dict[str, Any]) -> str | None:
+    """What a job changed, from its counts: "3 new, 85 unchanged", "no change", or None."""
+    totals: dict[str, int] = {}
+    for key, label in _CHANGE_LABELS:
+        value = counts.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            totals[label] = totals.get(label, 0) + value
+    if not totals:
+        return None  # the job reports no such counts (a view rebuilt, a copy refreshed)
+    parts = [f"{number} {label}" for label, number in totals.items() if number]
+    return ", ".join(parts) or "no change"
+
+
 @dataclass
 class Step:
     stage: str
@@ -42,6 +72,10 @@ class Step:
             if isinstance(counts.get(key), int):
                 return int(counts[key])
         return None
+
+    @property
+    def changes(self) -> str | None:
+        return None if self.outcome is None else describe_changes(self.outcome.counts)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -92,6 +92,33 @@ def test_plain_progress_lines_off_a_terminal(home: Path) -> None:
     assert "p-inner: completed." in result.output
 
 
+def test_the_summary_says_what_changed(home: Path) -> None:
+    first = runner.invoke(app, ["run", "greet_two"])
+    assert first.exit_code == 0, first.output
+    assert "completed  greet_two" in first.output and "(2 new)" in first.output
+    second = runner.invoke(app, ["run", "greet_two"])
+    assert "(2 unchanged)" in second.output
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ({"read": 88, "inserted": 3, "updated": 1, "unchanged": 84, "rejected": 0},
+         "3 new, 1 updated, 84 unchanged"),
+        ({"processed": 0, "inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0},
+         "no change"),
+        ({"responses": 2, "events_inserted": 4, "events_unchanged": 1, "malformed": 1},
+         "4 new, 1 unchanged, 1 malformed"),
+        ({"written": 0, "unchanged": 39, "removed": 2}, "2 removed, 39 unchanged"),
+        ({"views": {"inbox_view": 3}}, None),
+    ],
+)
+def test_describe_changes(counts: dict[str, object], expected: str | None) -> None:
+    from lorchestra.pipelines import describe_changes
+
+    assert describe_changes(counts) == expected
+
+
 def test_dry_run_validates_and_writes_nothing(home: Path) -> None:
     result = runner.invoke(app, ["run", "p-stop", "--dry-run", "--json"])
     assert result.exit_code == 0, result.output

@@ -97,13 +97,15 @@ class _Display:
             duration = f"{step.outcome.duration_s:.1f}s" if step.outcome else "-"
             records = step.records if step.records is not None else "-"
             line = f"{step.status:>9}  {step.job_id:<28} records={records} time={duration}"
+            if step.changes:
+                line += f"  ({step.changes})"
             typer.echo(line + (f"  {step.error}" if step.error else ""))
 
     def _table(self) -> Any:
         from rich.table import Table
 
         table = Table(title="lorchestra run")
-        for column in ("stage", "job", "status", "records", "time"):
+        for column in ("stage", "job", "status", "records", "changes", "time"):
             table.add_column(column)
         for step in self.steps:
             table.add_row(
@@ -111,6 +113,7 @@ class _Display:
                 step.job_id,
                 step.status,
                 "" if step.records is None else str(step.records),
+                step.changes or "",
                 f"{step.outcome.duration_s:.1f}s" if step.outcome else "",
             )
         return table
@@ -125,6 +128,7 @@ class _Display:
                 "job": s.job_id,
                 "status": s.status,
                 "records": s.records,
+                "changes": s.changes,
                 "time_s": round(s.outcome.duration_s, 2) if s.outcome else None,
                 "error": s.error,
             }
