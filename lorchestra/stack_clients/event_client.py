@@ -171,7 +171,7 @@ def upsert_objects(
 
     def rows() -> Iterator[Row]:
         for position, obj in enumerate(objects, start=1):
-            if not isinstance(obj, Mapping):
+            if type(obj) is not dict and not isinstance(obj, Mapping):  # dict: no ABC check
                 result.rejections.append(
                     Rejection(position, f"record {position}: not a JSON object")
                 )
@@ -379,11 +379,13 @@ def _configured_batch_size() -> int:
 
 def _field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
     parts = path.split(".")
+    if len(parts) == 1:  # the common case, once per record: a plain top-level field
+        return lambda obj: obj.get(path)
 
     def get(obj: Mapping[str, Any]) -> Any:
         value: Any = obj
         for part in parts:
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 return None
             value = value.get(part)
         return value

@@ -177,9 +177,10 @@ class _Stage:
         self.name = f"_stage_{spec.name}_{uuid.uuid4().hex[:12]}"
         chosen = [c for c in spec.columns if only is None or c.name in only]
         schema = pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in chosen])
-        columns = {c.name: [row.get(c.name) for row in rows] for c in chosen}
         try:
-            self.table = pa.Table.from_pydict(columns, schema=schema)
+            arrays = [_arrow_column([row.get(c.name) for row in rows], _ARROW_TYPES[c.type])
+                      for c in chosen]
+            self.table = pa.Table.from_arrays(arrays, schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise TerminalWarehouseError(
                 f"Rows for table {spec.name} do not match its schema: {type(exc).__name__}."
@@ -191,6 +192,15 @@ class _Stage:
 
     def __exit__(self, *exc: object) -> None:
         self.con.unregister(self.name)
+
+
+def _arrow_column(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
+    """One staged column. A value shared by the whole batch (the batch's timestamp, the source
+    names) is converted once, not once per row."""
+    first = values[0] if values else None
+    if first is not None and all(value is first for value in values):
+        return pa.repeat(pa.scalar(first, type=arrow_type), len(values))
+    return pa.array(values, type=arrow_type)
 
 
 def create_table_sql(spec: TableSpec) -> str:
