@@ -133,7 +133,7 @@ class DuckDBWarehouse:
                 self._con.execute("BEGIN TRANSACTION")
                 try:
                     found = self._con.execute(to_duckdb(existing_hashes_sql(spec, slim)))
-                    existing = {k: h for k, h in found.fetchall()}
+                    existing: dict[str, str] = dict(found.fetchall())
                     changed = [row for row in rows if existing.get(row[key]) != row[digest]]
                     if len(changed) < len(rows) and spec.touch:
                         _run(self._con, to_duckdb(touch_unchanged_sql(spec, slim)), None)
