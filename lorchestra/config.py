@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lorchestra.errors import ConfigError
 
@@ -101,6 +101,19 @@ class Settings(_Section):
     connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
     sample_data: Path | None = None
     source_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _absolute_paths(self) -> Settings:
+        # A relative path (LORCHESTRA_HOME=.demo/home) means relative to where lorchestra was
+        # started; fixing it now keeps every later use (URIs, subprocesses) pointing there.
+        self.home = self.home.expanduser().absolute()
+        if self.duckdb.path is not None and str(self.duckdb.path) != ":memory:":
+            self.duckdb.path = self.duckdb.path.expanduser().absolute()
+        if self.sample_data is not None:
+            self.sample_data = self.sample_data.expanduser().absolute()
+        if self.meltano.project is not None:
+            self.meltano.project = self.meltano.project.expanduser().absolute()
+        return self
 
     @property
     def duckdb_path(self) -> Path:

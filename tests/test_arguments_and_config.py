@@ -119,6 +119,18 @@ def test_settings_precedence(tmp_path: Path) -> None:
     assert load_settings(environ={"BQ_EVENTS_DATASET": "old"}).bigquery.dataset == "old"
 
 
+def test_relative_paths_are_fixed_where_lorchestra_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"LORCHESTRA_HOME": ".demo/home", "LORCHESTRA_SAMPLE_DATA": "data",
+           "LORCHESTRA_DUCKDB_PATH": ":memory:"}
+    settings = load_settings(environ=env)
+    assert settings.home == tmp_path / ".demo" / "home"
+    assert settings.sample_data == tmp_path / "data"
+    assert str(settings.duckdb_path) == ":memory:"
+
+
 def test_bad_configuration_is_one_clear_error(tmp_path: Path) -> None:
     config = tmp_path / "lorchestra.toml"
     config.write_text("[warehouse]\nbackend = 'oracle'\n")

@@ -47,6 +47,9 @@ def test_first_sync_writes_every_table_privately(seeder: Any, run_job: RunJob, h
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert read_content_hash(db) == result["content_hash"]
+    with pytest.MonkeyPatch.context() as patch:  # a relative path reads the same file
+        patch.chdir(db.parent)
+        assert read_content_hash(Path(db.name)) == result["content_hash"]
     assert [p.name for p in home.iterdir() if p.name.startswith("local.db")] == ["local.db"]
     con = sqlite3.connect(db)
     try:

@@ -91,7 +91,7 @@ def read_content_hash(path: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
         try:
             found = con.execute("SELECT value FROM _meta WHERE key = 'content_hash'").fetchone()
         finally:
