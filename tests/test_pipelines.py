@@ -164,6 +164,10 @@ def test_listing_showing_status_and_schedule(home: Path) -> None:
     assert status["greet_two"]["status"] == "completed" and status["greet_two"]["overdue"] is False
     assert status["boom"]["status"] == "never run" and status["boom"]["overdue"] is True
     assert status["greet_three"]["overdue"] is False  # no schedule, never overdue
+    table = runner.invoke(app, ["status"], env={"COLUMNS": "200"}).output
+    greet = next(line for line in table.splitlines() if "greet_two" in line)
+    assert "2 new" in greet and "OVERDUE" not in greet
+    assert "OVERDUE" in next(line for line in table.splitlines() if "boom" in line)
 
     cron = runner.invoke(app, ["schedule", "--cron"]).output.splitlines()
     assert any(line.startswith("15 7 * * * ") and line.endswith(" run greet_two") for line in cron)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -144,6 +145,7 @@ class _Display:
 def status_command(as_json: JsonFlag = False) -> None:
     """Each job definition's last run and whether it is overdue for its schedule."""
     from lorchestra.definitions import load_catalog
+    from lorchestra.pipelines import describe_changes
     from lorchestra.warehouse import open_warehouse
 
     current = settings()
@@ -188,7 +190,11 @@ def status_command(as_json: JsonFlag = False) -> None:
         )
     if as_json:
         print_json(rows)
-    else:
+    else:  # a table shows what the counts mean, not the JSON
+        for row in rows:
+            counts = row.pop("counts")
+            row["changes"] = describe_changes(json.loads(str(counts))) if counts else None
+            row["overdue"] = "OVERDUE" if row.pop("overdue") else ""
         print_rows(rows, title="lorchestra status")
 
 
