@@ -12,6 +12,7 @@ Meltano Hub turned off. Commands in one project are serialised with an fcntl loc
 from __future__ import annotations
 
 import fcntl
+import functools
 import importlib
 import os
 import shutil
@@ -186,9 +187,17 @@ def _read_tail(log: IO[bytes]) -> list[str]:
 
 
 def _read_project(project: Path) -> dict[str, Any]:
+    """meltano.yml, parsed once per version of the file (callers only read it)."""
+    path = project / "meltano.yml"
+    stat = path.stat()
+    return _parse_project(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_project(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     # PyYAML comes with Meltano; imported by name so its (optional) stubs do not matter.
     yaml = importlib.import_module("yaml")
-    data = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 
