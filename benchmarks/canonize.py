@@ -25,7 +25,7 @@ import canonizer
 import sample_data
 from canonizer.jobs import canonicalize_email
 from lorchestra.stack_clients.event_client import upsert_objects
-from lorchestra.warehouse import TABLES
+from lorchestra.warehouse import installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
 REF = "email/gmail_to_jmap_lite@1.0.0"
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     records = list(sample_data.iter_records("gmail", "gmail-acct1", "email", count=args.records))
     with tempfile.TemporaryDirectory(prefix="lorc-bench-canonize-") as tmp:
         warehouse = DuckDBWarehouse(Path(tmp) / "bench.duckdb")
-        warehouse.ensure_tables(TABLES.values())
+        warehouse.ensure_tables(installed_tables().values())
         upsert_objects(
             warehouse,
             records,

@@ -20,14 +20,14 @@ DLT_TABLE = "emails"
 # -- lorchestra -------------------------------------------------------------------------------
 def run_lorchestra(db: Path, source: Path, limit: int | None) -> Result:
     from lorchestra.stack_clients import event_client
-    from lorchestra.warehouse import TABLES
+    from lorchestra.warehouse import installed_tables
     from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
     system, connection, object_type = SOURCE
     start = time.perf_counter()
     warehouse = DuckDBWarehouse(db)
     try:
-        warehouse.ensure_tables(TABLES.values())
+        warehouse.ensure_tables(installed_tables().values())
         result = event_client.upsert_objects(
             warehouse,
             iter_ndjson(source, limit),

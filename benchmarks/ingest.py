@@ -27,7 +27,7 @@ from lorchestra.connections import Connection
 from lorchestra.jobs.ingester import ingest_connection
 from lorchestra.run_context import RunContext, new_run_id, running
 from lorchestra.stack_clients.event_client import upsert_objects
-from lorchestra.warehouse import TABLES
+from lorchestra.warehouse import installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
 GOAL_SHARE = 0.30
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         home.mkdir(mode=0o700)
         settings = load_settings(environ={"LORCHESTRA_HOME": str(home)})
         loaded = DuckDBWarehouse(home / "load.duckdb")
-        loaded.ensure_tables(TABLES.values())
+        loaded.ensure_tables(installed_tables().values())
         started = time.perf_counter()
         with running(RunContext(new_run_id(), home=home, settings=settings)):
             upsert_objects(
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             settings={"path": str(source)},
         )
         warehouse = DuckDBWarehouse(home / "bench.duckdb")
-        warehouse.ensure_tables(TABLES.values())
+        warehouse.ensure_tables(installed_tables().values())
         context = RunContext(new_run_id(), home=home, settings=settings)
         started = time.perf_counter()
         with running(context):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lorchestra.errors import InvalidJobArguments
-from lorchestra.timespec import isoformat_utc, parse_instant
+from lorchestra.timespec import isoformat_utc, parse_instant, parse_timestamp
 
 TIME_WINDOW = ("since", "until")
 _TRUE = {"1", "true", "yes", "on"}
@@ -182,7 +182,7 @@ def _convert_scalar(base: Any, value: str) -> Any:
     if base is float:
         return float(value)
     if base is datetime:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     if base is date:
         return date.fromisoformat(value)
     if base is Path:

@@ -18,7 +18,8 @@ import orjson
 
 from lorchestra.home import open_private, private_dir
 from lorchestra.warehouse.base import Row
-from lorchestra.warehouse.schema import TableSpec, table_spec
+from lorchestra.warehouse.registry import table_spec
+from lorchestra.warehouse.schema import TableSpec
 
 
 def backup_path(home: Path, kind: str, run_id: str, day: datetime) -> Path:

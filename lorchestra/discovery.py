@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from lorchestra.errors import JobLoadError, JobNotFound
+from lorchestra.errors import JobLoadError, JobNotFound, error_summary
 
 GROUP_PREFIX = "lorchestra.jobs."
 
@@ -43,7 +43,7 @@ class JobRef:
         except Exception as exc:  # noqa: BLE001 - any import failure is reported, never fatal
             raise JobLoadError(
                 f"Package {self.package!r} ({self.distribution or 'unknown distribution'}) "
-                f"cannot load job {self.name!r}: {type(exc).__name__}: {_first_line(exc)}"
+                f"cannot load job {self.name!r}: {error_summary(exc)}"
             ) from exc
         if not callable(loaded):
             raise JobLoadError(f"Job {self.qualified_name} ({self.target}) is not callable.")
@@ -110,8 +110,3 @@ def describe(ref: JobRef, job: JobFunction) -> dict[str, Any]:
 def _all_entry_points() -> Iterable[metadata.EntryPoint]:
     for dist in metadata.distributions():
         yield from dist.entry_points
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else "(no message)"

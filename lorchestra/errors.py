@@ -66,6 +66,24 @@ class TransientWarehouseError(WarehouseError):
     """A warehouse failure that may succeed when retried."""
 
 
+def first_line(exc: BaseException, *, limit: int = 300) -> str:
+    """The first line of ``exc``'s message, bounded; the type name when it has no message.
+
+    Use it (and ``error_summary``) only where the message is known to be safe to show:
+    lorchestra's own errors, driver errors about SQL or files. ``runner.sanitised_error``
+    decides that for a job's failure.
+    """
+    lines = str(exc).strip().splitlines()
+    return (lines[0].strip() if lines else type(exc).__name__)[:limit]
+
+
+def error_summary(exc: BaseException, *, limit: int = 300) -> str:
+    """``"TypeName: first line of the message"``: one line, bounded."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0].strip()}" if lines else type(exc).__name__
+    return text[:limit]
+
+
 __all__ = [
     "ConfigError",
     "HomePermissionError",
@@ -77,4 +95,6 @@ __all__ = [
     "TransientWarehouseError",
     "UsageError",
     "WarehouseError",
+    "error_summary",
+    "first_line",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from lorchestra.errors import HomePermissionError
@@ -34,7 +35,7 @@ def ensure_home(home: Path, *, check_permissions: bool = True) -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and any missing parents) as owner-only directories."""
+    """Create ``path`` (and any missing parents) as owner-only directories; tighten ``path``."""
     missing = []
     current = path
     while not current.exists():
@@ -43,6 +44,8 @@ def private_dir(path: Path) -> Path:
     for directory in reversed(missing):
         directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
         os.chmod(directory, PRIVATE_DIR)
+    if not missing and stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR:
+        os.chmod(path, PRIVATE_DIR)
     return path
 
 
@@ -63,3 +66,32 @@ def permission_problem(home: Path) -> str | None:
             f"run `chmod 700 {home}` or set LORCHESTRA_HOME to a private directory."
         )
     return None
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, 0600: a temp file beside it, fsync, rename.
+
+    A reader (or a crash) sees the old file or the new one, never half of either; call
+    ``fsync_dir`` on the directory once a group of files is written to make the renames durable.
+    """
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in the directory ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

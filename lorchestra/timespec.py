@@ -21,19 +21,31 @@ def parse_instant(text: str, now: datetime) -> datetime:
         amount, unit = int(match.group(1)), _UNITS[match.group(2)]
         return now.astimezone(UTC) - timedelta(**{unit: amount})
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_timestamp(value)
     except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-        except ValueError:
-            raise ValueError(
-                f"{text!r} is not an ISO date or time, nor a span like -7d, -12h, -2w or -30m"
-            ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        pass
+    try:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO date or time, nor a span like -7d, -12h, -2w or -30m"
+        ) from None
 
 
 def isoformat_utc(moment: datetime) -> str:
     """Format an aware datetime as RFC 3339 UTC with a ``Z`` suffix."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_timestamp(value: str | datetime) -> datetime:
+    """An ISO 8601 timestamp (``Z`` or an offset; naive means UTC) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lorchestra.config import Settings, load_settings
-from lorchestra.warehouse import TABLES, Warehouse
+from lorchestra.warehouse import Warehouse, installed_tables
 from tests.support.bqemu import MISSING_MESSAGE, BigQueryEmulator, emulator_available
 
 
@@ -53,7 +53,7 @@ def _duckdb(settings: Settings) -> Warehouse:
     from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(settings.duckdb_path)
-    warehouse.ensure_tables(TABLES.values())
+    warehouse.ensure_tables(installed_tables().values())
     return warehouse
 
 
@@ -62,7 +62,7 @@ def _bigquery(emulator: BigQueryEmulator) -> Warehouse:
 
     dataset = f"t_{uuid.uuid4().hex[:10]}"
     warehouse = BigQueryWarehouse(emulator.project, dataset, client=emulator.client())
-    warehouse.ensure_tables(TABLES.values())
+    warehouse.ensure_tables(installed_tables().values())
     return warehouse
 
 

@@ -14,8 +14,8 @@ from lorchestra.config import Settings
 from lorchestra.errors import TransientWarehouseError, WarehouseError
 from lorchestra.run_context import RunContext, new_run_id, running
 from lorchestra.stack_clients.event_client import upsert_objects
+from lorchestra.warehouse import TableSpec, installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
-from lorchestra.warehouse.schema import TABLES, TableSpec
 
 
 class FailingOnSecondBatch(DuckDBWarehouse):
@@ -35,7 +35,7 @@ class FailingOnSecondBatch(DuckDBWarehouse):
 
 def test_failed_batch_keeps_backup_and_replay_completes(settings: Settings, home: Path) -> None:
     warehouse = FailingOnSecondBatch(settings.duckdb_path)
-    warehouse.ensure_tables(TABLES.values())
+    warehouse.ensure_tables(installed_tables().values())
     objects = [{"id": str(i), "v": i} for i in range(10)]
     context = RunContext(new_run_id(), home=home, settings=settings)
     with running(context), pytest.raises(WarehouseError) as failure:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from lorchestra.config import Settings
 from lorchestra.run_context import RunContext, running
 from lorchestra.stack_clients.event_client import upsert
 from lorchestra.warehouse import Warehouse
@@ -203,7 +204,7 @@ def measurement_rows() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def seeded(warehouse: Warehouse, home: Path) -> Warehouse:
-    with running(RunContext("test-run", home=home)):
+    with running(RunContext("test-run", home=home, settings=Settings(home=home))):
         upsert(warehouse, "canonical_objects", fixture_rows(), emit_event=False)
         upsert(warehouse, "measurement_events", measurement_rows(), emit_event=False)
     return warehouse
@@ -362,7 +363,7 @@ def test_local_copies_from_either_backend(seeded: Warehouse, home: Path) -> None
     """The SQLite copy and markdown files read the views the same way on both backends."""
     import sqlite3
 
-    with running(RunContext("run-1", home=home)):
+    with running(RunContext("run-1", home=home, settings=Settings(home=home))):
         jobs.create_projections(seeded)
         synced = jobs.sync_sqlite(seeded)
         files = jobs.project_files(seeded)

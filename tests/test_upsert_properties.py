@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lorchestra.stack_clients.event_client import upsert_objects
+from lorchestra.warehouse import installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
-from lorchestra.warehouse.schema import TABLES
 
 versions = st.lists(
     st.tuples(st.sampled_from("abcdef"), st.integers(min_value=0, max_value=3)),
@@ -23,7 +23,7 @@ calls = st.lists(st.tuples(versions, st.integers(min_value=1, max_value=8)), max
 @given(calls=calls)
 def test_any_interleaving_ends_in_the_last_version(calls: list[tuple[list[Any], int]]) -> None:
     warehouse = DuckDBWarehouse(":memory:")
-    warehouse.ensure_tables(TABLES.values())
+    warehouse.ensure_tables(installed_tables().values())
     state: dict[str, int] = {}
     try:
         for records, batch_size in calls:

@@ -8,7 +8,7 @@ import pytest
 
 from lorchestra.errors import TerminalWarehouseError
 from lorchestra.stack_clients.event_client import emit, log_event, upsert, upsert_objects
-from lorchestra.warehouse import TABLES, Warehouse
+from lorchestra.warehouse import Warehouse, installed_tables
 
 
 def raw(warehouse: Warehouse) -> dict[str, dict[str, Any]]:
@@ -33,8 +33,8 @@ def put(warehouse: Warehouse, objects: list[Any], **kw: Any) -> Any:
 
 
 def test_tables_exist_and_ensure_is_idempotent(warehouse: Warehouse) -> None:
-    warehouse.ensure_tables(TABLES.values())
-    for name in TABLES:
+    warehouse.ensure_tables(installed_tables().values())
+    for name in installed_tables():
         assert warehouse.query(f"SELECT COUNT(*) AS n FROM {name}") == [{"n": 0}]
 
 

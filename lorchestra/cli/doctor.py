@@ -10,7 +10,7 @@ import typer
 
 from lorchestra.cli._common import handle_errors, print_json, print_rows, state
 from lorchestra.discovery import discover
-from lorchestra.errors import ConfigError, LorchestraError
+from lorchestra.errors import ConfigError, LorchestraError, error_summary
 from lorchestra.home import permission_problem
 from lorchestra.warehouse import open_warehouse
 
@@ -145,11 +145,7 @@ def _guard(name: str, check: Callable[[], str]) -> Check:
     except LorchestraError as exc:
         return (name, False, str(exc))
     except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
-        return (
-            name,
-            False,
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-        )
+        return (name, False, error_summary(exc))
 
 
 def _finish(checks: list[Check], as_json: bool) -> None:

@@ -9,11 +9,19 @@ from typing import Annotated
 import typer
 
 from lorchestra.backup import read_backup
-from lorchestra.cli._common import fail, handle_errors, prepare_home, print_rows, settings
+from lorchestra.cli._common import (
+    fail,
+    handle_errors,
+    prepare_home,
+    print_rows,
+    settings,
+    warn,
+)
 from lorchestra.errors import UsageError
 from lorchestra.named_queries import find_query, list_queries
 from lorchestra.stack_clients.event_client import UpsertResult, apply_rows
-from lorchestra.warehouse import TABLES, open_warehouse
+from lorchestra.warehouse import installed_tables, open_warehouse
+from lorchestra.warehouse.registry import table_load_errors
 
 Format = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
 
@@ -30,16 +38,23 @@ def _fmt(fmt: str, as_json: bool, as_csv: bool) -> str:
 
 @handle_errors
 def init_command() -> None:
-    """Create the data home, the dataset and every table (safe to run again)."""
+    """Create the data home, the dataset and every installed package's tables (safe to re-run).
+
+    The core's own tables (event_log, raw_objects) and those each installed package declares
+    under the ``lorchestra.tables`` entry-point group, with BigQuery partitioning and clustering.
+    """
     current = settings()
     prepare_home(current)
+    tables = installed_tables()
+    for problem in table_load_errors():
+        warn(problem)
     warehouse = open_warehouse(current)
     try:
-        warehouse.ensure_tables(TABLES.values())
+        warehouse.ensure_tables(tables.values())
     finally:
         warehouse.close()
     where = current.duckdb_path if warehouse.backend == "duckdb" else current.bigquery.dataset
-    typer.echo(f"Initialised {warehouse.backend} warehouse at {where}: {', '.join(TABLES)}.")
+    typer.echo(f"Initialised {warehouse.backend} warehouse at {where}: {', '.join(tables)}.")
 
 
 @handle_errors

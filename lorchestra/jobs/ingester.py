@@ -22,11 +22,11 @@ import orjson
 
 from lorchestra.config import Settings, load_settings
 from lorchestra.connections import Connection, select
-from lorchestra.errors import LorchestraError
+from lorchestra.errors import LorchestraError, first_line
 from lorchestra.home import open_private, private_dir
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.stack_clients.event_client import emit, upsert_objects
-from lorchestra.timespec import isoformat_utc
+from lorchestra.timespec import isoformat_utc, parse_timestamp
 
 _LAST_WINDOW_SQL = """
 SELECT JSON_VALUE(payload, '$.window_end') AS window_end
@@ -158,7 +158,7 @@ def ingest_connection(
             project_dir=settings.meltano.project,
         )
     except ingestor.IngestorError as exc:
-        message = _one_line(exc)
+        message = first_line(exc)
         emit(
             bq_client,
             "ingest.failed",
@@ -264,7 +264,7 @@ def _resume_point(bq_client: Any, connection: Connection) -> str | None:
     )
     if not rows or not rows[0]["window_end"]:
         return None
-    end = datetime.fromisoformat(str(rows[0]["window_end"]).replace("Z", "+00:00"))
+    end = parse_timestamp(str(rows[0]["window_end"]))
     return isoformat_utc(end - timedelta(seconds=connection.overlap_seconds))
 
 
@@ -277,8 +277,3 @@ def _settings() -> Settings:
 
 def _slug(key: str) -> str:
     return key.replace("/", "__")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__

@@ -2,7 +2,7 @@
 
 ``emit``/``log_event`` append to ``event_log`` (telemetry only: ids, counts, timings).
 ``upsert_objects`` writes source objects to ``raw_objects``; ``upsert`` writes rows to any keyed
-table (``canonical_objects``, ``measurement_events``, ``observations``). Both batch the input,
+table an installed package declares (``lorchestra.tables``). Both batch the input,
 back each batch up to JSONL first, stage it and apply one MERGE, and count exactly what
 happened: ``inserted``, ``updated`` (payload changed), ``unchanged`` (only ``last_seen``
 moved) and ``rejected`` (with reasons that name positions, never contents).
@@ -27,7 +27,8 @@ from lorchestra.errors import WarehouseError
 from lorchestra.logs import get_logger
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.warehouse.base import Row, Warehouse
-from lorchestra.warehouse.schema import EVENT_LOG, RAW_OBJECTS, TableSpec, table_spec
+from lorchestra.warehouse.registry import table_spec
+from lorchestra.warehouse.schema import EVENT_LOG, RAW_OBJECTS, TableSpec
 
 DEFAULT_BATCH_SIZE = 20_000
 log = get_logger(__name__)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lorchestra.warehouse.base import Row, Warehouse
-from lorchestra.warehouse.schema import TABLES, TableSpec, table_spec
+from lorchestra.warehouse.registry import installed_tables, table_spec
+from lorchestra.warehouse.schema import TableSpec
 
 if TYPE_CHECKING:
     from lorchestra.config import Settings
@@ -34,8 +35,8 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
             memory_limit=settings.duckdb.memory_limit,
         )
     if not read_only or warehouse.path == ":memory:":
-        warehouse.ensure_tables(TABLES.values())
+        warehouse.ensure_tables(installed_tables().values())
     return warehouse
 
 
-__all__ = ["TABLES", "Row", "TableSpec", "Warehouse", "open_warehouse", "table_spec"]
+__all__ = ["Row", "TableSpec", "Warehouse", "installed_tables", "open_warehouse", "table_spec"]

@@ -16,7 +16,12 @@ from typing import Any
 
 import orjson
 
-from lorchestra.errors import ConfigError, TerminalWarehouseError, TransientWarehouseError
+from lorchestra.errors import (
+    ConfigError,
+    TerminalWarehouseError,
+    TransientWarehouseError,
+    first_line,
+)
 from lorchestra.warehouse.base import Row
 from lorchestra.warehouse.retry import with_retries
 from lorchestra.warehouse.schema import TableSpec
@@ -235,7 +240,7 @@ class _Result:
 def _map_error(exc: Exception) -> Exception:
     from google.api_core import exceptions as gexc
 
-    message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    message = first_line(exc)
     transient_types = (
         gexc.InternalServerError,
         gexc.ServiceUnavailable,

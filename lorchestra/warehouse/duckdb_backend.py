@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lorchestra.errors import TerminalWarehouseError, TransientWarehouseError
+from lorchestra.errors import TerminalWarehouseError, TransientWarehouseError, first_line
 from lorchestra.home import PRIVATE_FILE
 from lorchestra.warehouse.base import Row
 from lorchestra.warehouse.retry import with_retries
@@ -243,8 +243,9 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | N
     except duckdb.TransactionException as exc:
         raise TransientWarehouseError(f"DuckDB transaction conflict: {exc}") from None
     except duckdb.Error as exc:
-        message = str(exc).strip().splitlines()[0]
-        raise TerminalWarehouseError(f"DuckDB rejected the statement: {message}") from None
+        raise TerminalWarehouseError(
+            f"DuckDB rejected the statement: {first_line(exc, limit=1000)}"
+        ) from None
 
 
 def _row(names: list[str], json_cols: set[int], values: tuple[Any, ...]) -> Row:

@@ -1,25 +1,53 @@
-"""The tables of DESIGN.md, described once and created by each backend its own way.
+"""How a table is described: its columns, and what the upsert and BigQuery need to know.
 
 A ``TableSpec`` names the columns (GoogleSQL types), the partitioning and clustering BigQuery
-uses, and for object tables the roles the batched upsert needs: the key, the payload hash, the
+uses, and for keyed tables the roles the batched upsert needs: the key, the payload hash, the
 columns set only on insert (``first_seen``) and those touched on every sighting (``last_seen``).
+A keyed table need only name its own columns and its key: the hash and first/last-seen columns
+are added here, so every keyed table can be upserted the same way.
+
+The core declares only its own two tables here, ``event_log`` and ``raw_objects``; packages
+declare theirs under the ``lorchestra.tables`` entry-point group (see ``warehouse.registry``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TYPES = frozenset({"STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "JSON"})
+HASH_COLUMN = "payload_hash"
+FIRST_SEEN = "first_seen"
+LAST_SEEN = "last_seen"
+
 
 @dataclass(frozen=True)
 class Column:
+    """One column: ``Column("widget_id", "STRING", required=True)``."""
+
     name: str
     type: str  # GoogleSQL: STRING, INT64, FLOAT64, BOOL, TIMESTAMP, JSON
     required: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"Column name {self.name!r} is not a plain identifier.")
+        if self.type not in TYPES:
+            raise ValueError(
+                f"Column {self.name!r} has type {self.type!r}; "
+                f"use one of {', '.join(sorted(TYPES))}."
+            )
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One table: columns plus what the upsert and BigQuery need to know about it."""
+    """One table: columns plus what the upsert and BigQuery need to know about it.
+
+    ``TableSpec(name="acme_widgets", columns=[Column("widget_id", "STRING", required=True),
+    Column("size", "INT64")], key="widget_id")`` declares a keyed table that
+    ``upsert(bq_client, "acme_widgets", rows)`` writes; ``payload_hash``, ``first_seen`` and
+    ``last_seen`` are added. A table without a key is append-only.
+    """
 
     name: str
     columns: tuple[Column, ...]
@@ -29,9 +57,34 @@ class TableSpec:
     hash_column: str | None = None
     insert_only: tuple[str, ...] = ()
     touch: tuple[str, ...] = ()
-    backup_kind: str = "canonical"
+    backup_kind: str = ""  # the backup folder; the table name when empty
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"Table name {self.name!r} is not a plain identifier.")
+        columns = tuple(self.columns)
+        cluster_by = tuple(self.cluster_by)
+        names = [c.name for c in columns]
+        if self.key is not None:
+            if self.key not in names:
+                raise ValueError(f"Table {self.name}: key {self.key!r} is not one of its columns.")
+            columns = _with_bookkeeping(columns, self)
+            if self.hash_column is None:
+                object.__setattr__(self, "hash_column", HASH_COLUMN)
+            if not self.insert_only and not self.touch:
+                object.__setattr__(self, "insert_only", (FIRST_SEEN,))
+                object.__setattr__(self, "touch", (LAST_SEEN,))
+            if not cluster_by:
+                cluster_by = (self.key,)
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"Table {self.name}: column(s) {', '.join(duplicates)} repeated.")
+        object.__setattr__(self, "columns", columns)
+        object.__setattr__(self, "cluster_by", cluster_by)
+        if not self.backup_kind:
+            object.__setattr__(self, "backup_kind", self.name)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -54,20 +107,27 @@ class TableSpec:
         raise KeyError(name)
 
 
-def _cols(spec: str) -> tuple[Column, ...]:
-    """Parse ``"name TYPE[!], ..."``; ``!`` marks a required column."""
-    columns = []
+def _with_bookkeeping(columns: tuple[Column, ...], spec: TableSpec) -> tuple[Column, ...]:
+    """Add the hash and first/last-seen columns a keyed table needs, where it lacks them."""
+    present = {c.name for c in columns}
+    wanted = [Column(spec.hash_column or HASH_COLUMN, "STRING", required=True)]
+    if not spec.insert_only and not spec.touch:
+        wanted += [Column(FIRST_SEEN, "TIMESTAMP", True), Column(LAST_SEEN, "TIMESTAMP", True)]
+    return columns + tuple(c for c in wanted if c.name not in present)
+
+
+def columns(spec: str) -> tuple[Column, ...]:
+    """Parse ``"name TYPE[!], ..."`` (``!`` marks a required column): a compact column list."""
+    parsed = []
     for part in spec.split(","):
         name, type_ = part.split()
-        columns.append(Column(name, type_.rstrip("!"), type_.endswith("!")))
-    return tuple(columns)
+        parsed.append(Column(name, type_.rstrip("!"), type_.endswith("!")))
+    return tuple(parsed)
 
-
-_SEEN = "first_seen TIMESTAMP!, last_seen TIMESTAMP!"
 
 EVENT_LOG = TableSpec(
     name="event_log",
-    columns=_cols(
+    columns=columns(
         "event_id STRING!, event_type STRING!, source_system STRING, connection_name STRING, "
         "target_object_type STRING, event_schema_ref STRING, correlation_id STRING, "
         "trace_id STRING, created_at TIMESTAMP!, status STRING, error_message STRING, "
@@ -75,104 +135,20 @@ EVENT_LOG = TableSpec(
     ),
     partition_by="created_at",
     cluster_by=("source_system", "event_type"),
+    backup_kind="events",
     description="Append-only audit trail; telemetry only, never record contents.",
 )
 
 RAW_OBJECTS = TableSpec(
     name="raw_objects",
-    columns=_cols(
+    columns=columns(
         "idem_key STRING!, source_system STRING!, connection_name STRING!, "
-        "object_type STRING!, schema_ref STRING, external_id STRING!, payload JSON, "
-        "payload_hash STRING!, " + _SEEN
+        "object_type STRING!, schema_ref STRING, external_id STRING!, payload JSON"
     ),
     cluster_by=("source_system", "connection_name", "object_type", "idem_key"),
     key="idem_key",
-    hash_column="payload_hash",
-    insert_only=("first_seen",),
-    touch=("last_seen",),
     backup_kind="raw",
     description="One row per source object, as the source sent it.",
 )
 
-CANONICAL_OBJECTS = TableSpec(
-    name="canonical_objects",
-    columns=_cols(
-        "idem_key STRING!, source_idem_key STRING!, canonical_schema STRING!, "
-        "canonical_kind STRING!, transform_ref STRING!, payload JSON, payload_hash STRING!, "
-        "source_payload_hash STRING, canonicalized_at TIMESTAMP!, " + _SEEN
-    ),
-    cluster_by=("canonical_kind", "idem_key"),
-    key="idem_key",
-    hash_column="payload_hash",
-    insert_only=("first_seen",),
-    touch=("last_seen",),
-    description="Canonical objects derived from raw objects, with lineage.",
-)
-
-CANONICAL_REJECTIONS = TableSpec(
-    name="canonical_rejections",
-    columns=_cols(
-        "idem_key STRING!, source_idem_key STRING!, transform_ref STRING!, "
-        "source_payload_hash STRING, reason STRING!, payload_hash STRING!, " + _SEEN
-    ),
-    cluster_by=("idem_key",),
-    key="idem_key",
-    hash_column="payload_hash",
-    insert_only=("first_seen",),
-    touch=("last_seen",),
-    description="Raw objects a transform rejected, with a reason naming field and rule only.",
-)
-
-MEASUREMENT_EVENTS = TableSpec(
-    name="measurement_events",
-    columns=_cols(
-        "event_key STRING!, source_idem_key STRING!, subject_id STRING!, instrument_id STRING!, "
-        "instrument_version STRING, binding_id STRING, binding_version STRING, "
-        "occurred_at TIMESTAMP, score FLOAT64, band STRING, scales JSON, bands JSON, "
-        "flags JSON, n_missing INT64, prorated BOOL, functional_difficulty INT64, "
-        "source_payload_hash STRING, payload_hash STRING!, " + _SEEN
-    ),
-    cluster_by=("subject_id", "instrument_id"),
-    key="event_key",
-    hash_column="payload_hash",
-    insert_only=("first_seen",),
-    touch=("last_seen",),
-    backup_kind="measurement",
-    description="One scored instrument per questionnaire response.",
-)
-
-OBSERVATIONS = TableSpec(
-    name="observations",
-    columns=_cols(
-        "observation_key STRING!, event_key STRING!, subject_id STRING!, instrument_id STRING!, "
-        "kind STRING!, code STRING!, loinc STRING, value FLOAT64, label STRING, missing BOOL, "
-        "occurred_at TIMESTAMP, payload_hash STRING!, " + _SEEN
-    ),
-    cluster_by=("subject_id", "instrument_id", "event_key"),
-    key="observation_key",
-    hash_column="payload_hash",
-    insert_only=("first_seen",),
-    touch=("last_seen",),
-    backup_kind="measurement",
-    description="One row per item and per scale of a measurement event.",
-)
-
-TABLES: dict[str, TableSpec] = {
-    spec.name: spec
-    for spec in (
-        EVENT_LOG,
-        RAW_OBJECTS,
-        CANONICAL_OBJECTS,
-        CANONICAL_REJECTIONS,
-        MEASUREMENT_EVENTS,
-        OBSERVATIONS,
-    )
-}
-
-
-def table_spec(name: str) -> TableSpec:
-    """Return the spec of a known table, or raise KeyError naming the known ones."""
-    try:
-        return TABLES[name]
-    except KeyError:
-        raise KeyError(f"Unknown table {name!r}; known: {', '.join(TABLES)}") from None
+CORE_TABLES: tuple[TableSpec, ...] = (EVENT_LOG, RAW_OBJECTS)

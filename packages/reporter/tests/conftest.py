@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from lorchestra.config import Settings
 from lorchestra.run_context import RunContext, running
 from lorchestra.stack_clients.event_client import upsert
-from lorchestra.warehouse import TABLES
+from lorchestra.warehouse import installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 from reporter.projections import create_views
 
@@ -137,7 +138,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[DuckDBWarehouse]:
     wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
-    wh.ensure_tables(TABLES.values())
+    wh.ensure_tables(installed_tables().values())
     yield wh
     wh.close()
 
@@ -174,7 +175,8 @@ def run_job(home: Path, warehouse: DuckDBWarehouse) -> Callable[..., dict[str, A
     numbers = itertools.count(1)
 
     def call(job: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        with running(RunContext(f"run-{next(numbers)}", home=home)):
+        context = RunContext(f"run-{next(numbers)}", home=home, settings=Settings(home=home))
+        with running(context):
             return job(warehouse, **kwargs)
 
     return call

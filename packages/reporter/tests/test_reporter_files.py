@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lorchestra.api import LorchestraError
 from reporter import jobs
 
 RunJob = Callable[..., dict[str, Any]]
@@ -140,14 +141,12 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(
     ]
 
 
-def test_outside_a_run_the_configured_home_is_used(
+def test_outside_a_run_the_job_refuses_to_guess_a_home(
     seeder: Any, warehouse: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Settings reach a job only through its run: no silent fallback to the configured home."""
     configured = tmp_path / "configured-home"
     monkeypatch.setenv("LORCHESTRA_HOME", str(configured))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("LORCHESTRA_CONFIG", raising=False)
-    result = jobs.project_files(warehouse)
-    assert result["written"] == 5
-    assert (configured / "local_views" / "clients" / "c-0001.md").is_file()
-    assert stat.S_IMODE(configured.stat().st_mode) == 0o700
+    with pytest.raises(LorchestraError, match="outside a lorchestra run"):
+        jobs.project_files(warehouse)
+    assert not configured.exists()

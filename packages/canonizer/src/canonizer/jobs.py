@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from canonizer._api import canonize, get_transform
+from lorchestra.api import Warehouse, emit, upsert
 
 Row = dict[str, Any]
 READ_BATCH = 5_000
@@ -28,7 +29,6 @@ READ_BATCH = 5_000
 @dataclass(frozen=True)
 class Route:
     """Raw objects of one source system and object type, through one transform."""
-
     source_system: str
     object_type: str
     ref: str
@@ -75,7 +75,7 @@ ORDER BY r.idem_key
 
 
 def run_routes(
-    bq_client: Any,
+    bq_client: Warehouse,
     routes: tuple[Route, ...],
     *,
     source_system: str | None = None,
@@ -84,8 +84,6 @@ def run_routes(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Canonicalise every pending raw object of ``routes``; return counts."""
-    from lorchestra.stack_clients.event_client import emit, upsert
-
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     for route in routes:
@@ -167,7 +165,7 @@ def _route_job(lane: str, doc: str) -> Any:
     """Build the job for one lane of ``ROUTES``; every lane takes the same options."""
 
     def job(
-        bq_client: Any,
+        bq_client: Warehouse,
         source_system: str | None = None,
         connection: str | None = None,
         full: bool = False,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from final_form.rows import build_rows
+from lorchestra.api import Warehouse, emit, upsert
 
 READ_BATCH = 2_000
 
@@ -30,14 +31,12 @@ ORDER BY c.idem_key
 
 
 def score_measurements(
-    bq_client: Any,
+    bq_client: Warehouse,
     instrument: str | None = None,
     full: bool = False,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Score every bound instrument of new or changed questionnaire responses."""
-    from lorchestra.stack_clients.event_client import emit, upsert
-
     totals: Counter[str] = Counter()
     diagnostics: Counter[str] = Counter()
     for batch in bq_client.iter_query(_PENDING_SQL, {"full": full}, batch_size=READ_BATCH):
@@ -84,12 +83,12 @@ def score_measurements(
     return counts
 
 
-def score_phq9(bq_client: Any, full: bool = False, dry_run: bool = False) -> dict[str, Any]:
+def score_phq9(bq_client: Warehouse, full: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Score PHQ-9 only."""
     return score_measurements(bq_client, instrument="phq9", full=full, dry_run=dry_run)
 
 
-def score_gad7(bq_client: Any, full: bool = False, dry_run: bool = False) -> dict[str, Any]:
+def score_gad7(bq_client: Warehouse, full: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Score GAD-7 only."""
     return score_measurements(bq_client, instrument="gad7", full=full, dry_run=dry_run)
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lorchestra.home import PRIVATE_FILE
-from reporter._home import ensure_private_dir, write_atomic
+from lorchestra.api import PRIVATE_FILE, Warehouse, private_dir, write_private
 from reporter.local_tables import Row, fetch_all
 
 VIEWS_DIR = "local_views"
@@ -44,7 +43,7 @@ class FileCounts:
         }
 
 
-def project(bq_client: Any, home: Path) -> FileCounts:
+def project(bq_client: Warehouse, home: Path) -> FileCounts:
     """Bring ``home/local_views`` in line with the warehouse; see the module docstring."""
     contacts = fetch_all(bq_client, "contacts")
     sessions = fetch_all(bq_client, "sessions")
@@ -63,7 +62,7 @@ def project(bq_client: Any, home: Path) -> FileCounts:
     for document in documents:
         documents_by_session[document["session_id"]].append(document)
 
-    root = ensure_private_dir(home / VIEWS_DIR)
+    root = private_dir(home / VIEWS_DIR)
     counts = FileCounts()
     wanted_clients: dict[str, bytes] = {}
     for contact_id, contact in contacts_by_id.items():
@@ -84,7 +83,7 @@ def project(bq_client: Any, home: Path) -> FileCounts:
 
 
 def _sync_dir(directory: Path, wanted: dict[str, bytes], counts: FileCounts) -> None:
-    ensure_private_dir(directory)
+    private_dir(directory)
     keep: set[str] = set()
     for file_id, data in sorted(wanted.items()):
         if not _SAFE_ID.match(file_id):
@@ -97,7 +96,7 @@ def _sync_dir(directory: Path, wanted: dict[str, bytes], counts: FileCounts) -> 
                 os.chmod(path, PRIVATE_FILE)
             counts.unchanged += 1
             continue
-        write_atomic(path, data)
+        write_private(path, data)
         counts.written += 1
     for existing in directory.iterdir():
         stale_md = existing.suffix == ".md" and existing.name not in keep

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from lorchestra.api import Warehouse, current_run, emit
 
-def create_projections(bq_client: Any, practice_addresses: str | None = None) -> dict[str, Any]:
+
+def create_projections(
+    bq_client: Warehouse, practice_addresses: str | None = None
+) -> dict[str, Any]:
     """(Re)create inbox_view, measurement_timeseries and reporting_snapshots; count their rows.
 
     ``practice_addresses`` (comma-separated) adds the practice's own addresses to those found
     automatically (senders of SENT-labelled mail, and each mailbox's owner address).
     """
-    from lorchestra.stack_clients.event_client import emit
     from reporter.projections import create_views, normalise_addresses
 
     addresses = normalise_addresses(practice_addresses)
@@ -32,30 +35,27 @@ def create_projections(bq_client: Any, practice_addresses: str | None = None) ->
     return result
 
 
-def sync_sqlite(bq_client: Any) -> dict[str, Any]:
+def sync_sqlite(bq_client: Warehouse) -> dict[str, Any]:
     """Copy the views and the canonical tables a local user needs into <home>/local.db."""
-    from lorchestra.stack_clients.event_client import emit
-    from reporter._home import data_home, run_id
     from reporter.sqlite_sync import sync
 
-    result = sync(bq_client, data_home(), run_id()).counts()
+    run = current_run()
+    result = sync(bq_client, run.home, run.run_id).counts()
     emit(bq_client, "projections.sqlite_synced", "reporter", result)
     return result
 
 
-def project_files(bq_client: Any) -> dict[str, Any]:
+def project_files(bq_client: Warehouse) -> dict[str, Any]:
     """Write one markdown file per client and per session under <home>/local_views/."""
-    from lorchestra.stack_clients.event_client import emit
-    from reporter._home import data_home
     from reporter.files import project
 
-    result: dict[str, Any] = project(bq_client, data_home()).as_dict()
+    result: dict[str, Any] = project(bq_client, current_run().home).as_dict()
     emit(bq_client, "projections.files_written", "reporter", result)
     return result
 
 
 def generate_weekly_report(
-    bq_client: Any,
+    bq_client: Warehouse,
     week: str | None = None,
     client: str | None = None,
     send: bool = False,
@@ -69,13 +69,12 @@ def generate_weekly_report(
     restricts to one contact_id; ``resend`` sends again reports already sent for that week;
     ``dry_run`` counts without writing files, sending or emitting events.
     """
-    from reporter._home import data_home
     from reporter.weekly import generate
     from reporter.weekly_data import parse_week
 
     iso_week = parse_week(week)
     counts = generate(
-        bq_client, data_home(), iso_week, client=client, send=send or resend, resend=resend,
+        bq_client, current_run().home, iso_week, client=client, send=send or resend, resend=resend,
         dry_run=dry_run,
     )  # fmt: skip
     return counts.as_dict()

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from lorchestra.errors import WarehouseError
+from lorchestra.api import Warehouse, WarehouseError
 
 Row = dict[str, Any]
 
@@ -212,7 +212,9 @@ class ProjectionsMissing(WarehouseError):
     """A view this job reads does not exist yet; run ``create_projections`` first."""
 
 
-def fetch(bq_client: Any, table: LocalTable, *, batch_size: int = 5_000) -> Iterator[list[Row]]:
+def fetch(
+    bq_client: Warehouse, table: LocalTable, *, batch_size: int = 5_000
+) -> Iterator[list[Row]]:
     """Yield the table's rows in batches, as plain values (see the module docstring)."""
     try:
         for batch in bq_client.iter_query(table.select, batch_size=batch_size):
@@ -228,7 +230,7 @@ def fetch(bq_client: Any, table: LocalTable, *, batch_size: int = 5_000) -> Iter
         raise
 
 
-def fetch_all(bq_client: Any, name: str) -> list[Row]:
+def fetch_all(bq_client: Warehouse, name: str) -> list[Row]:
     """All rows of one local table (for the small tables the markdown files need)."""
     return [row for batch in fetch(bq_client, TABLES_BY_NAME[name]) for row in batch]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+
+from lorchestra.api import Warehouse
 
 VIEWS: tuple[str, ...] = ("inbox_view", "measurement_timeseries", "reporting_snapshots")
 _PLACEHOLDER = "{{PRACTICE_ADDRESSES}}"
@@ -53,7 +54,7 @@ def normalise_addresses(addresses: Iterable[str] | str | None) -> list[str]:
     return out
 
 
-def create_views(bq_client: Any, practice_addresses: Iterable[str] = ()) -> dict[str, int]:
+def create_views(bq_client: Warehouse, practice_addresses: Iterable[str] = ()) -> dict[str, int]:
     """(Re)create every view and return the number of rows each one holds now."""
     addresses = normalise_addresses(practice_addresses)
     counts: dict[str, int] = {}

@@ -24,8 +24,7 @@ from typing import Any
 
 import orjson
 
-from lorchestra.home import PRIVATE_FILE
-from reporter._home import ensure_private_dir, fsync_dir
+from lorchestra.api import PRIVATE_FILE, Warehouse, fsync_dir, private_dir
 from reporter.local_tables import LOCAL_TABLES, SQLITE_TYPES, LocalTable, fetch
 
 DB_NAME = "local.db"
@@ -62,9 +61,9 @@ def create_table_sql(table: LocalTable) -> list[str]:
     ]
 
 
-def sync(bq_client: Any, home: Path, run_id: str) -> SyncResult:
+def sync(bq_client: Warehouse, home: Path, run_id: str) -> SyncResult:
     """Rebuild ``home/local.db`` from the warehouse; see the module docstring."""
-    ensure_private_dir(home)
+    private_dir(home)
     target = home / DB_NAME
     _remove_stale_temps(home)
     tmp = home / f"{DB_NAME}.tmp-{run_id}"
@@ -101,7 +100,7 @@ def read_content_hash(path: Path) -> str | None:
     return str(found[0]) if found else None
 
 
-def _build(bq_client: Any, path: Path) -> tuple[str, dict[str, int]]:
+def _build(bq_client: Warehouse, path: Path) -> tuple[str, dict[str, int]]:
     con = sqlite3.connect(path, isolation_level=None)
     try:
         # A throwaway file until it is renamed: no journal to leave behind, no syncs per write.
@@ -132,7 +131,9 @@ def _build(bq_client: Any, path: Path) -> tuple[str, dict[str, int]]:
     return content_hash, rows
 
 
-def _copy_table(bq_client: Any, con: sqlite3.Connection, table: LocalTable, digest: Any) -> int:
+def _copy_table(
+    bq_client: Warehouse, con: sqlite3.Connection, table: LocalTable, digest: Any
+) -> int:
     names = table.column_names
     placeholders = ", ".join("?" for _ in names)
     insert = f'INSERT INTO "{table.name}" VALUES ({placeholders})'

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reporter._home import ensure_private_dir, fsync_dir, write_atomic
+from lorchestra.api import Warehouse, emit, fsync_dir, private_dir, write_private
 from reporter.weekly_data import IsoWeek, PracticeWeek, load_week
 from reporter.weekly_render import render_client, render_summary, to_pdf
 
@@ -56,7 +56,7 @@ class Written:
 
 
 def generate(
-    bq_client: Any,
+    bq_client: Warehouse,
     home: Path,
     week: IsoWeek,
     *,
@@ -65,8 +65,6 @@ def generate(
     resend: bool = False,
     dry_run: bool = False,
 ) -> WeeklyCounts:
-    from lorchestra.stack_clients.event_client import emit
-
     practice = load_week(bq_client, week, client)
     counts = WeeklyCounts(
         week=week.label,
@@ -83,8 +81,8 @@ def generate(
     reports: list[Written] = []
     directory = home / REPORTS_DIR / week.label
     if not dry_run:
-        ensure_private_dir(home / REPORTS_DIR)
-        ensure_private_dir(directory)
+        private_dir(home / REPORTS_DIR)
+        private_dir(directory)
     for item in practice.clients:
         if not _SAFE_ID.match(item.contact_id):
             counts.skipped_unsafe_id += 1
@@ -93,8 +91,8 @@ def generate(
             continue
         html = render_client(week.label, item)
         pdf = to_pdf(html)
-        write_atomic(directory / f"client_{item.contact_id}.html", html.encode())
-        write_atomic(directory / f"client_{item.contact_id}.pdf", pdf)
+        write_private(directory / f"client_{item.contact_id}.html", html.encode())
+        write_private(directory / f"client_{item.contact_id}.pdf", pdf)
         counts.reports_written += 1
         reports.append(Written(item.contact_id, item.short_id, html, pdf))
     if not dry_run:
@@ -118,11 +116,11 @@ def generate(
 
 def _write_summary(directory: Path, practice: PracticeWeek) -> None:
     html = render_summary(practice)
-    write_atomic(directory / "practice_summary.html", html.encode())
-    write_atomic(directory / "practice_summary.pdf", to_pdf(html))
+    write_private(directory / "practice_summary.html", html.encode())
+    write_private(directory / "practice_summary.pdf", to_pdf(html))
 
 
-def already_sent(bq_client: Any, contact_id: str, week: IsoWeek) -> bool:
+def already_sent(bq_client: Warehouse, contact_id: str, week: IsoWeek) -> bool:
     rows = bq_client.query(
         _ALREADY_SENT_SQL, {"contact_id": contact_id, "target": sent_target(week)}
     )
@@ -130,14 +128,13 @@ def already_sent(bq_client: Any, contact_id: str, week: IsoWeek) -> bool:
 
 
 def _send(
-    bq_client: Any,
+    bq_client: Warehouse,
     settings: Any,
     week: IsoWeek,
     reports: list[Written],
     counts: WeeklyCounts,
     resend: bool,
 ) -> None:
-    from lorchestra.stack_clients.event_client import emit
     from reporter.mailer import Mailer, build_message
 
     due = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from lorchestra.errors import InvalidJobArguments
+from lorchestra.api import InvalidJobArguments, Warehouse
 from reporter.local_tables import Row, fetch_all, plain
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -169,7 +169,7 @@ class PracticeWeek:
     totals: dict[str, Any] = field(default_factory=dict)
 
 
-def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> PracticeWeek:
+def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) -> PracticeWeek:
     """Read the week from the warehouse. ``client`` (a contact_id) restricts to one client."""
     contacts = {c["contact_id"]: c for c in fetch_all(bq_client, "contacts") if c["contact_id"]}
     if client is not None and client not in contacts:
@@ -251,7 +251,7 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
     return practice
 
 
-def _billing(bq_client: Any, contacts: dict[str, Row]) -> dict[str, dict[str, list[Row]]]:
+def _billing(bq_client: Warehouse, contacts: dict[str, Row]) -> dict[str, dict[str, list[Row]]]:
     """Invoices and payments by contact_id (through the customer's metadata, else its email)."""
     by_email = {(c.get("email") or "").strip().lower(): cid for cid, c in sorted(contacts.items())}
     owner: dict[str, str] = {}

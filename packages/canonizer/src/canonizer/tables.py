@@ -1,0 +1,32 @@
+"""The tables the canonizer's jobs write, declared to lorchestra (``lorchestra.tables``)."""
+
+from __future__ import annotations
+
+from lorchestra.api import TableSpec, columns
+
+CANONICAL_OBJECTS = TableSpec(
+    name="canonical_objects",
+    columns=columns(
+        "idem_key STRING!, source_idem_key STRING!, canonical_schema STRING!, "
+        "canonical_kind STRING!, transform_ref STRING!, payload JSON, payload_hash STRING!, "
+        "source_payload_hash STRING, canonicalized_at TIMESTAMP!"
+    ),
+    cluster_by=("canonical_kind", "idem_key"),
+    key="idem_key",
+    backup_kind="canonical",
+    description="Canonical objects derived from raw objects, with lineage.",
+)
+
+CANONICAL_REJECTIONS = TableSpec(
+    name="canonical_rejections",
+    columns=columns(
+        "idem_key STRING!, source_idem_key STRING!, transform_ref STRING!, "
+        "source_payload_hash STRING, reason STRING!, payload_hash STRING!"
+    ),
+    cluster_by=("idem_key",),
+    key="idem_key",
+    backup_kind="canonical",
+    description="Raw objects a transform rejected, with a reason naming field and rule only.",
+)
+
+TABLES = (CANONICAL_OBJECTS, CANONICAL_REJECTIONS)
