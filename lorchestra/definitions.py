@@ -7,12 +7,19 @@ A job definition names a job with its parameters and schedule::
 
 A pipeline runs stages in order; each stage lists job ids or other pipeline ids::
 
-    {"pipeline_id": "daily", "on_failure": "continue",
-     "stages": [{"name": "ingest", "run": ["daily-ingest"]}, ...]}
+    {"pipeline_id": "daily-report", "on_failure": "stop",
+     "stages": [{"name": "report", "run": ["weekly_report"]}]}
+
+A package adds a stage to a pipeline it does not own with a step, so a pipeline such as
+``daily`` is assembled from whatever is installed (stages ordered by ``order``, then name)::
+
+    {"step_of": "daily", "stage": "report", "order": 50, "run": ["daily-report"]}
 
 Files come from lorchestra itself (``lorchestra/definitions/``), from installed packages that
 register a module under the entry-point group ``lorchestra.definitions`` (the JSON files beside
 that module), and from ``<home>/definitions/``; a later source overrides an earlier one by id.
+A file that cannot be read or holds an invalid entry is skipped and reported (``errors``):
+unrelated pipelines still run.
 """
 
 from __future__ import annotations
@@ -20,13 +27,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lorchestra.errors import ConfigError, UsageError
+from lorchestra.plugin_data import package_folders
 
 SHIPPED = Path(__file__).parent / "definitions"
 ENTRY_POINT_GROUP = "lorchestra.definitions"
@@ -95,9 +102,20 @@ class PipelineDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pipeline_id: str
-    stages: list[Stage]
+    stages: list[Stage] = Field(default_factory=list)
     on_failure: Literal["stop", "continue"] = "stop"
     description: str = ""
+
+
+class PipelineStep(BaseModel):
+    """A stage a package adds to a pipeline defined elsewhere (``daily``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_of: str
+    stage: str
+    order: int = 100
+    run: list[str]
 
 
 @dataclass
@@ -107,6 +125,8 @@ class Catalog:
     jobs: dict[str, JobDefinition] = field(default_factory=dict)
     pipelines: dict[str, PipelineDefinition] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+    steps: list[tuple[PipelineStep, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def resolve(self, identifier: str) -> JobDefinition | PipelineDefinition:
         if identifier in self.pipelines:
@@ -114,9 +134,31 @@ class Catalog:
         if identifier in self.jobs:
             return self.jobs[identifier]
         known = sorted([*self.jobs, *self.pipelines])
+        broken = f" Definition files that could not be read: {'; '.join(self.errors)}" if (
+            self.errors
+        ) else ""
         raise UsageError(
-            f"No job definition or pipeline {identifier!r}. Known: {', '.join(known)}."
+            f"No job definition or pipeline {identifier!r}. Known: {', '.join(known)}.{broken}"
         )
+
+    def assemble(self) -> None:
+        """Add each package's steps to the pipelines they name, ordered by ``order``."""
+        by_pipeline: dict[str, list[tuple[PipelineStep, str]]] = {}
+        for step, origin in self.steps:
+            if step.step_of not in self.pipelines:
+                self.errors.append(
+                    f"{origin}: a step of {step.step_of!r}, which no definition file defines."
+                )
+                continue
+            by_pipeline.setdefault(step.step_of, []).append((step, origin))
+        for pipeline_id, steps in by_pipeline.items():
+            pipeline = self.pipelines[pipeline_id]
+            stages: dict[str, Stage] = {}
+            for step, _ in sorted(steps, key=lambda s: (s[0].order, s[0].stage, s[1])):
+                stages.setdefault(step.stage, Stage(name=step.stage, run=[])).run.extend(step.run)
+            self.pipelines[pipeline_id] = pipeline.model_copy(
+                update={"stages": [*pipeline.stages, *stages.values()]}
+            )
 
     def expand(self, pipeline_id: str, _seen: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         """The ``(stage, job_id)`` pairs a pipeline runs, nested pipelines flattened in order."""
@@ -140,46 +182,49 @@ class Catalog:
 
 
 def load_catalog(home: Path | None = None) -> Catalog:
+    """Every definition installed and in ``home``; broken files are in ``errors``, not raised."""
     catalog = Catalog()
-    for directory in _directories(home):
-        for path in sorted(directory.glob("*.json")):
-            _load_file(catalog, path)
+    folders, catalog.errors = package_folders(ENTRY_POINT_GROUP)
+    directories = [SHIPPED, *(folder.path for folder in folders)]
+    if home is not None:
+        directories.append(home / "definitions")
+    for directory in directories:
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.json")):
+                try:
+                    _load_file(catalog, path)
+                except ConfigError as exc:
+                    catalog.errors.append(str(exc))
+    catalog.assemble()
     return catalog
 
 
-def _directories(home: Path | None) -> list[Path]:
-    directories = [SHIPPED]
-    for dist in metadata.distributions():
-        for ep in dist.entry_points:
-            if ep.group != ENTRY_POINT_GROUP:
-                continue
-            try:
-                module = ep.load()
-            except Exception:  # noqa: BLE001 - a broken package is reported by doctor
-                continue
-            directories.append(Path(module.__file__).parent)
-    if home is not None:
-        directories.append(home / "definitions")
-    return [d for d in directories if d.is_dir()]
-
-
 def _load_file(catalog: Catalog, path: Path) -> None:
+    """Add the file's entries to ``catalog``; nothing of a file with an invalid entry is kept."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not valid JSON ({type(exc).__name__}).") from None
     entries = data if isinstance(data, list) else [data]
-    for entry in entries:
+    parsed: list[JobDefinition | PipelineDefinition | PipelineStep] = []
+    for number, entry in enumerate(entries, start=1):
         try:
             if isinstance(entry, dict) and "pipeline_id" in entry:
-                pipeline = PipelineDefinition.model_validate(entry)
-                catalog.pipelines[pipeline.pipeline_id] = pipeline
-                catalog.origins[pipeline.pipeline_id] = str(path)
+                parsed.append(PipelineDefinition.model_validate(entry))
+            elif isinstance(entry, dict) and "step_of" in entry:
+                parsed.append(PipelineStep.model_validate(entry))
             else:
-                job = JobDefinition.model_validate(entry)
-                catalog.jobs[job.job_id] = job
-                catalog.origins[job.job_id] = str(path)
+                parsed.append(JobDefinition.model_validate(entry))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"{path}: {where}: {first['msg']}.") from None
+            raise ConfigError(f"{path}: entry {number}: {where}: {first['msg']}.") from None
+    for item in parsed:
+        if isinstance(item, PipelineDefinition):
+            catalog.pipelines[item.pipeline_id] = item
+            catalog.origins[item.pipeline_id] = str(path)
+        elif isinstance(item, PipelineStep):
+            catalog.steps.append((item, str(path)))
+        else:
+            catalog.jobs[item.job_id] = item
+            catalog.origins[item.job_id] = str(path)

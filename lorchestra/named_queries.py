@@ -1,7 +1,10 @@
-"""Named queries: ``.sql`` files shipped in ``lorchestra/queries/`` or kept in ``<home>/queries/``.
+"""Named queries: ``.sql`` files from the core, from installed packages, or from the home.
 
-A file's leading ``--`` comment lines describe it; parameters are the ``@name`` placeholders it
-uses. A user's file with the same name as a shipped one takes precedence.
+The core ships ``lorchestra/queries/``; a package contributes the folder beside the module it
+names under the ``lorchestra.queries`` entry-point group; a user keeps their own in
+``<home>/queries/``. A file's leading ``--`` comment lines describe it; parameters are the
+``@name`` placeholders it uses. By name, a package's query replaces the core's and a user's
+replaces both.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lorchestra.errors import UsageError
+from lorchestra.plugin_data import package_folders
 
 SHIPPED = Path(__file__).parent / "queries"
+ENTRY_POINT_GROUP = "lorchestra.queries"
 _PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -27,7 +32,13 @@ class NamedQuery:
 
 def list_queries(home: Path | None = None) -> list[NamedQuery]:
     found: dict[str, NamedQuery] = {}
-    for origin, folder in (("shipped", SHIPPED), ("user", home / "queries" if home else None)):
+    packages, _ = package_folders(ENTRY_POINT_GROUP)
+    sources: list[tuple[str, Path | None]] = [
+        ("lorchestra", SHIPPED),
+        *((folder.distribution, folder.path) for folder in packages),
+        ("user", home / "queries" if home else None),
+    ]
+    for origin, folder in sources:
         if folder is None or not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.sql")):

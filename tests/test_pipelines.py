@@ -145,11 +145,35 @@ def test_invalid_definitions_are_refused_before_anything_runs(home: Path) -> Non
     assert unknown.exit_code == 2 and "No job definition or pipeline" in unknown.output
 
 
-def test_malformed_definition_file_is_one_clear_error(home: Path) -> None:
+def test_a_broken_definition_file_never_stops_unrelated_pipelines(home: Path) -> None:
     (home / "definitions" / "broken.json").write_text('{"job_id": "x", "job": "nojob"}')
-    result = runner.invoke(app, ["run", "greet_two"])
-    assert result.exit_code == 2
-    assert "broken.json: job: Value error, must be PACKAGE/JOB" in result.output
+    problem = "broken.json: entry 1: job: Value error, must be PACKAGE/JOB"
+    unrelated = runner.invoke(app, ["run", "greet_two"])
+    assert unrelated.exit_code == 0, unrelated.output
+    assert problem in unrelated.output  # reported as a warning by every run
+    needed = runner.invoke(app, ["run", "x"])
+    assert needed.exit_code == 2
+    assert "No job definition or pipeline 'x'" in needed.output and problem in needed.output
+    doctor = runner.invoke(app, ["doctor", "--json"])
+    rows = json.loads(doctor.stdout)
+    assert any(r["status"] == "FAIL" and problem in r["detail"] for r in rows)
+
+
+def test_packages_add_their_stages_to_daily_in_order(home: Path) -> None:
+    (home / "definitions" / "steps.json").write_text(
+        json.dumps(
+            [
+                {"step_of": "p-stop", "stage": "late", "order": 90, "run": ["greet_three"]},
+                {"step_of": "p-stop", "stage": "early", "order": 1, "run": ["greet_two"]},
+                {"step_of": "no-such-pipeline", "stage": "x", "run": ["greet_two"]},
+            ]
+        )
+    )
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "p-stop", "--json"]).stdout)
+    # the declared stages first, then the added ones by their order, whatever the file order
+    assert shown["steps"] == ["greet_two", "boom", "greet_three", "greet_two", "greet_three"]
+    listed = runner.invoke(app, ["run", "greet_two"])
+    assert "a step of 'no-such-pipeline', which no definition file defines" in listed.output
 
 
 def test_listing_showing_status_and_schedule(home: Path) -> None:

@@ -124,7 +124,7 @@ def _definition_checks(current: Settings) -> list[Check]:
         catalog = load_catalog(current.home)
     except LorchestraError as exc:
         return [("definitions", False, str(exc))]
-    problems = []
+    problems = [("definition file", False, error) for error in catalog.errors]
     for job_id, definition in sorted(catalog.jobs.items()):
         try:
             check_definition(definition)

@@ -15,6 +15,7 @@ from lorchestra.cli._common import (
     settings,
 )
 from lorchestra.errors import UsageError
+from lorchestra.named_queries import find_query
 from lorchestra.warehouse import Warehouse, open_warehouse
 
 stats_app = typer.Typer(no_args_is_help=True, help="Counts of what the warehouse holds.")
@@ -73,17 +74,14 @@ def stats_raw(as_json: JsonFlag = False) -> None:
 @stats_app.command("canonical")
 @handle_errors
 def stats_canonical(as_json: JsonFlag = False) -> None:
-    """Canonical objects by schema and transform."""
+    """Canonical objects by schema and transform (the canonizer's ``canonical_stats`` query)."""
+    query = find_query("canonical_stats", settings().home)
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            "SELECT canonical_schema, transform_ref, COUNT(*) AS objects, "
-            "MAX(canonicalized_at) AS last_changed FROM canonical_objects "
-            "GROUP BY canonical_schema, transform_ref ORDER BY canonical_schema, transform_ref"
-        )
+        rows = warehouse.query(query.sql)
     finally:
         warehouse.close()
-    _emit(rows, as_json, "canonical_objects")
+    _emit(rows, as_json, "canonical objects")
 
 
 @stats_app.command("jobs")

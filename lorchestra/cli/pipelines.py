@@ -18,6 +18,7 @@ from lorchestra.cli._common import (
     print_rows,
     settings,
     state,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def run_command(
     current = settings()
     home = prepare_home(current)
     catalog = load_catalog(home)
+    for problem in catalog.errors:
+        warn(problem)
     steps, on_failure = plan(catalog, target)
     prepared = validate(steps)  # refuse before opening (or creating) anything
     warehouse = open_warehouse(current, read_only=dry_run)

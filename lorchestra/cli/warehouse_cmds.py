@@ -100,7 +100,7 @@ def query_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
 ) -> None:
-    """Run a named query shipped with lorchestra or kept in <home>/queries/."""
+    """Run a named query from lorchestra, an installed package, or <home>/queries/."""
     current = settings()
     if list_all or name is None:
         queries = list_queries(current.home)

@@ -1,0 +1,53 @@
+"""Folders of data files that installed packages contribute through entry points.
+
+Named queries (``lorchestra.queries``) and job definitions and pipelines
+(``lorchestra.definitions``) are files beside a module the package names::
+
+    [project.entry-points."lorchestra.queries"]
+    acme = "acme_jobs.queries"        # acme_jobs/queries/*.sql
+
+Only that module is imported (it should be an empty ``__init__.py``); a package whose module
+cannot be imported is reported and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from lorchestra.errors import error_summary
+
+
+@dataclass(frozen=True)
+class PackageFolder:
+    """One package's folder for a group: where the files are and which distribution sent them."""
+
+    distribution: str
+    path: Path
+
+
+def package_folders(group: str) -> tuple[list[PackageFolder], list[str]]:
+    """The folders installed packages register under ``group``, and one line per failure."""
+    folders: list[PackageFolder] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != group or ep.value in seen:
+                continue
+            seen.add(ep.value)
+            name = dist.metadata["Name"]
+            try:
+                module = ep.load()
+            except Exception as exc:  # noqa: BLE001 - a broken package is reported, never fatal
+                errors.append(f"Package {name!r} cannot load {group} ({ep.value}): "
+                              f"{error_summary(exc)}")
+                continue
+            location = getattr(module, "__file__", None)
+            if location is None:
+                errors.append(f"Package {name!r}: {ep.value} ({group}) is not a module with files.")
+                continue
+            folders.append(PackageFolder(name, Path(location).parent))
+    folders.sort(key=lambda folder: (folder.distribution, str(folder.path)))
+    return folders, errors

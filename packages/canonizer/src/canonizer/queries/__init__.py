@@ -1,0 +1,1 @@
+"""Named queries over the canonical tables (``lorchestra query NAME``): the ``.sql`` files here."""
