@@ -1,7 +1,9 @@
 """lorchestra: a lightweight job host for personal and clinical data pipelines.
 
 ``connect()`` returns the configured warehouse client, the same object jobs receive as
-``bq_client``; ``lorchestra.stack_clients.event_client`` is how jobs write to it.
+``bq_client``. Job packages import ``lorchestra.api``, the published plugin surface, and
+nothing else of lorchestra (``lorchestra.stack_clients.event_client`` keeps the seeds'
+functions, the same ones the API exports).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lorchestra.arguments import JobSignature, parse_job_options
 from lorchestra.definitions import Catalog, JobDefinition, PipelineDefinition
-from lorchestra.discovery import find_job
+from lorchestra.discovery import JobFunction, JobRef, find_job
 from lorchestra.errors import LorchestraError
 from lorchestra.run_context import new_run_id
 from lorchestra.runner import RunOutcome, run_job
@@ -125,7 +125,9 @@ def plan(catalog: Catalog, identifier: str) -> tuple[list[Step], str]:
     return [Step("job", identifier, target)], "stop"
 
 
-def check_definition(definition: JobDefinition) -> tuple[Any, Any, dict[str, Any]]:
+def check_definition(
+    definition: JobDefinition,
+) -> tuple[JobRef, JobFunction, dict[str, Any]]:
     """Resolve and validate a definition: the job is installed and accepts its params."""
     ref = find_job(definition.package, definition.name)
     job = ref.load()
@@ -133,7 +135,7 @@ def check_definition(definition: JobDefinition) -> tuple[Any, Any, dict[str, Any
     return ref, job, kwargs
 
 
-Prepared = dict[str, tuple[Any, Any, dict[str, Any]]]
+Prepared = dict[str, tuple[JobRef, JobFunction, dict[str, Any]]]
 
 
 def validate(steps: list[Step]) -> Prepared:

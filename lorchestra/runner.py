@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lorchestra.arguments import TIME_WINDOW, JobSignature, parse_job_options
-from lorchestra.discovery import JobRef
+from lorchestra.discovery import JobFunction, JobRef
 from lorchestra.errors import LorchestraError
 from lorchestra.home import ensure_home
 from lorchestra.logs import get_logger
@@ -61,7 +61,7 @@ class RunOutcome:
 
 def prepare(
     ref: JobRef, tokens: Sequence[str], now: datetime | None = None
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[JobFunction, dict[str, Any]]:
     """Load the job and convert its options; raises before anything is written."""
     job = ref.load()
     kwargs = parse_job_options(JobSignature.of(job), tokens, now=now or datetime.now(UTC))
@@ -71,7 +71,7 @@ def prepare(
 def run_job(
     ref: JobRef,
     kwargs: Mapping[str, Any],
-    job: Any,
+    job: JobFunction,
     settings: Settings,
     *,
     dry_run: bool = False,

@@ -13,20 +13,22 @@ fails the job and writes nothing to the object tables.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from lorchestra.config import Settings, load_settings
+from lorchestra import api
+from lorchestra.config import Settings
 from lorchestra.connections import Connection, select
 from lorchestra.errors import LorchestraError, first_line
 from lorchestra.home import open_private, private_dir
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.stack_clients.event_client import emit, upsert_objects
 from lorchestra.timespec import isoformat_utc, parse_timestamp
+from lorchestra.warehouse.base import Warehouse
 
 _LAST_WINDOW_SQL = """
 SELECT JSON_VALUE(payload, '$.window_end') AS window_end
@@ -42,11 +44,11 @@ class IngestError(LorchestraError):
     """An extraction failed; the message carries the exit code and a sanitised log line."""
 
 
-def _source_job(source: str, doc: str) -> Any:
+def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
     """Build the extraction job of one source system; every source takes the same options."""
 
     def job(
-        bq_client: Any,
+        bq_client: Warehouse,
         account: str | None = None,
         since: str | None = None,
         until: str | None = None,
@@ -77,7 +79,7 @@ extract_stripe = _source_job(
 
 
 def extract(
-    bq_client: Any,
+    bq_client: Warehouse,
     connection: str,
     since: str | None = None,
     until: str | None = None,
@@ -91,7 +93,7 @@ def extract(
 
 
 def _run_all(
-    bq_client: Any,
+    bq_client: Warehouse,
     settings: Settings,
     connections: list[Connection],
     since: str | None,
@@ -117,7 +119,7 @@ def _run_all(
 
 
 def ingest_connection(
-    bq_client: Any,
+    bq_client: Warehouse,
     settings: Settings,
     connection: Connection,
     *,
@@ -256,7 +258,7 @@ class _Quarantine:
             os.close(fd)
 
 
-def _resume_point(bq_client: Any, connection: Connection) -> str | None:
+def _resume_point(bq_client: Warehouse, connection: Connection) -> str | None:
     """The end of the connection's last successful window, less its overlap (None: no run)."""
     rows = bq_client.query(
         _LAST_WINDOW_SQL,
@@ -269,10 +271,8 @@ def _resume_point(bq_client: Any, connection: Connection) -> str | None:
 
 
 def _settings() -> Settings:
-    run = current_run()
-    if run is not None and run.settings is not None:
-        return run.settings
-    return load_settings()
+    """The run's settings: an ingest job never reads configuration on its own."""
+    return api.current_run().settings
 
 
 def _slug(key: str) -> str:

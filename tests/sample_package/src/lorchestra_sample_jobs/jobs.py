@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from lorchestra.stack_clients.event_client import upsert_objects
+from lorchestra.api import Warehouse, upsert_objects
 
 
-def greet(bq_client: Any, account: str | None = None, times: int = 1) -> dict[str, int]:
+def greet(bq_client: Warehouse, account: str | None = None, times: int = 1) -> dict[str, int]:
     """Write ``times`` greeting objects for ``account``."""
     objects = [{"id": f"g{i}", "greeting": "hello"} for i in range(times)]
     result = upsert_objects(
@@ -22,12 +21,12 @@ def greet(bq_client: Any, account: str | None = None, times: int = 1) -> dict[st
     return result.counts()
 
 
-def fail(bq_client: Any) -> None:
+def fail(bq_client: Warehouse) -> None:
     """Always fails."""
     raise RuntimeError("sample failure")
 
 
-def hold(bq_client: Any, seconds: float = 3.0) -> dict[str, float]:
+def hold(bq_client: Warehouse, seconds: float = 3.0) -> dict[str, float]:
     """Keep the warehouse open for a while (to test concurrent runs)."""
     time.sleep(seconds)
     return {"held_s": seconds}
