@@ -12,6 +12,7 @@ declare theirs under the ``lorchestra.tables`` entry-point group (see ``warehous
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 TYPES = frozenset({"STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "JSON"})
@@ -50,9 +51,9 @@ class TableSpec:
     """
 
     name: str
-    columns: tuple[Column, ...]
+    columns: Sequence[Column]  # kept as a tuple
     partition_by: str | None = None
-    cluster_by: tuple[str, ...] = ()
+    cluster_by: Sequence[str] = ()  # kept as a tuple
     key: str | None = None
     hash_column: str | None = None
     insert_only: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""Job definitions of the example package, and its stage of ``daily``: the ``.json`` files here."""

@@ -1,0 +1,1 @@
+"""Named queries of the example package: the ``.sql`` files here."""
