@@ -42,6 +42,7 @@ def doctor_command(
     checks.append(_meltano_check(current))
     checks.append(_guard("connections", lambda: _connections_check(current)))
     checks.extend(_package_checks())
+    checks.extend(_plugin_data_checks())
     checks.extend(_definition_checks(current))
     _finish(checks, as_json)
 
@@ -114,6 +115,21 @@ def _package_checks() -> list[Check]:
         if package not in failed:
             checks.append((f"package {package}", True, f"{len(jobs)} job(s) import"))
     return sorted(checks)
+
+
+def _plugin_data_checks() -> list[Check]:
+    """What packages bring besides jobs: tables (``lorchestra.tables``) and named queries."""
+    from lorchestra.named_queries import ENTRY_POINT_GROUP as QUERIES
+    from lorchestra.plugin_data import package_folders
+    from lorchestra.warehouse.registry import installed_tables, table_load_errors, table_origin
+
+    tables = installed_tables()
+    checks: list[Check] = [("tables", False, problem) for problem in table_load_errors()]
+    owners = sorted({table_origin(name) for name in tables})
+    checks.append(("tables", True, f"{len(tables)} tables declared by {', '.join(owners)}"))
+    _, errors = package_folders(QUERIES)
+    checks += [("queries", False, problem) for problem in errors]
+    return checks
 
 
 def _definition_checks(current: Settings) -> list[Check]:
