@@ -11,11 +11,10 @@ plugin layer: it imports the lorchestra host API; the scoring engine never does.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from final_form.rows import build_rows
-from lorchestra.api import Warehouse, emit, upsert
+from lorchestra.api import Warehouse, emit, parse_timestamp, upsert
 
 READ_BATCH = 2_000
 
@@ -96,5 +95,5 @@ def score_gad7(bq_client: Warehouse, full: bool = False, dry_run: bool = False) 
 def _timestamps(row: dict[str, Any]) -> dict[str, Any]:
     value = row.get("occurred_at")
     if isinstance(value, str):
-        return {**row, "occurred_at": datetime.fromisoformat(value.replace("Z", "+00:00"))}
+        return {**row, "occurred_at": parse_timestamp(value)}
     return row

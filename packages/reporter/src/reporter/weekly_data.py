@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from lorchestra.api import InvalidJobArguments, Warehouse
+from lorchestra.api import InvalidJobArguments, Warehouse, parse_timestamp
 from reporter.local_tables import Row, fetch_all, plain
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -72,14 +72,10 @@ def parse_instant(value: Any) -> datetime | None:
     """ISO-8601 text (``Z`` or offset; a bare date is midnight UTC) → aware datetime, or None."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    text = str(value).strip().replace("Z", "+00:00")
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_timestamp(value if isinstance(value, datetime) else str(value))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- billing: canonical invoices, payments and Stripe customers ---------------------------------
