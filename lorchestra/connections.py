@@ -78,6 +78,11 @@ def all_connections(settings: Settings) -> list[Connection]:
     return [found[k] for k in sorted(found)]
 
 
+def select_all(settings: Settings, *, source_system: str) -> list[Connection]:
+    """Every connection of ``source_system`` (none is not an error: the source is not used)."""
+    return [c for c in all_connections(settings) if c.source_system == source_system]
+
+
 def select(
     settings: Settings,
     *,

@@ -9,6 +9,8 @@ The tree::
     │   └── ConfigError             configuration cannot be read or is invalid
     ├── HomePermissionError         the data home is readable by group or others
     ├── JobLoadError                a job's package is installed but cannot be imported
+    ├── JobSkipped                  a job has nothing it can do here (a source not configured);
+    │                               recorded as skipped, never as failed (exit code 0)
     └── WarehouseError              the warehouse refused or failed an operation
         ├── TerminalWarehouseError  retrying will not help (bad SQL, permissions, schema)
         └── TransientWarehouseError retrying may help (5xx, rate limits, locks)
@@ -54,6 +56,20 @@ class JobLoadError(LorchestraError):
     """A job's package is installed, but its entry point cannot be imported."""
 
 
+class JobSkipped(LorchestraError):
+    """Raised by a job that has nothing it can do here, e.g. its source is not configured.
+
+    ``reason`` is the short word shown in run summaries (``skipped (not configured)``); the
+    message says what is missing. The runner records the run as skipped, not failed.
+    """
+
+    exit_code = 0
+
+    def __init__(self, message: str, *, reason: str = "not configured") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class WarehouseError(LorchestraError):
     """The warehouse refused or failed an operation."""
 
@@ -89,6 +105,7 @@ __all__ = [
     "HomePermissionError",
     "InvalidJobArguments",
     "JobLoadError",
+    "JobSkipped",
     "JobNotFound",
     "LorchestraError",
     "TerminalWarehouseError",

@@ -77,12 +77,19 @@ class Step:
     def changes(self) -> str | None:
         return None if self.outcome is None else describe_changes(self.outcome.counts)
 
+    @property
+    def label(self) -> str:
+        """The status as shown: ``skipped (not configured)`` says why a job had nothing to do."""
+        reason = self.outcome.skipped if self.outcome else None
+        return f"{self.status} ({reason})" if reason else self.status
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "job_id": self.job_id,
             "job": self.definition.job,
             "status": self.status,
+            **({"skipped": self.outcome.skipped} if self.outcome and self.outcome.skipped else {}),
             "run_id": self.outcome.run_id if self.outcome else None,
             "duration_s": round(self.outcome.duration_s, 3) if self.outcome else None,
             "counts": self.outcome.counts if self.outcome else {},
@@ -99,7 +106,7 @@ class PipelineRun:
 
     @property
     def ok(self) -> bool:
-        return all(step.status in ("completed", "dry-run") for step in self.steps)
+        return all(step.status in ("completed", "skipped", "dry-run") for step in self.steps)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lorchestra.arguments import TIME_WINDOW, JobSignature, parse_job_options
 from lorchestra.discovery import JobFunction, JobRef
-from lorchestra.errors import LorchestraError
+from lorchestra.errors import JobSkipped, LorchestraError
 from lorchestra.home import ensure_home
 from lorchestra.logs import get_logger
 from lorchestra.run_context import RunContext, new_run_id, running
@@ -37,12 +37,13 @@ class RunOutcome:
 
     run_id: str
     job: str
-    status: str  # completed | failed | dry-run
+    status: str  # completed | failed | skipped | dry-run
     kwargs: dict[str, Any]
     duration_s: float = 0.0
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     exception: BaseException | None = None
+    skipped: str | None = None  # why a skipped job had nothing to do ("not configured")
 
     @property
     def ok(self) -> bool:
@@ -56,6 +57,7 @@ class RunOutcome:
             "duration_s": round(self.duration_s, 3),
             "counts": self.counts,
             "error": self.error,
+            **({"skipped": self.skipped} if self.skipped else {}),
         }
 
 
@@ -110,6 +112,21 @@ def run_job(
             log.info("job.started", job=ref.qualified_name, run_id=run_id, **safe_args)
             try:
                 result = job(bq, **kwargs)
+            except JobSkipped as exc:
+                outcome.duration_s = time.monotonic() - started
+                outcome.status, outcome.skipped = "skipped", exc.reason
+                outcome.exception = exc
+                if not dry_run:
+                    emit(
+                        bq,
+                        "job.skipped",
+                        ref.package,
+                        {**named, "reason": exc.reason},
+                        status="skipped",
+                        error_message=sanitised_error(exc),
+                    )
+                log.info("job.skipped", job=ref.qualified_name, run_id=run_id, reason=exc.reason)
+                return outcome
             except Exception as exc:  # noqa: BLE001 - a failing job is recorded, not raised
                 outcome.duration_s = time.monotonic() - started
                 outcome.status = "failed"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lorchestra.cli._common import handle_errors, print_json, print_rows, state
-from lorchestra.discovery import discover
+from lorchestra.discovery import discover, find_job
 from lorchestra.errors import ConfigError, LorchestraError, error_summary
 from lorchestra.home import permission_problem
 from lorchestra.warehouse import open_warehouse
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
     from lorchestra.connections import Connection
 
-Check = tuple[str, bool, str]
+Check = tuple[str, bool | None, str]  # ok: True; FAIL: False; warn (does not fail): None
 
 
 @handle_errors
@@ -41,6 +41,7 @@ def doctor_command(
     checks.append(_guard("warehouse", lambda: _warehouse_check(current)))
     checks.append(_meltano_check(current))
     checks.append(_guard("connections", lambda: _connections_check(current)))
+    checks.extend(_guard_all("sources", lambda: _source_checks(current)))
     checks.extend(_package_checks())
     checks.extend(_plugin_data_checks())
     checks.extend(_definition_checks(current))
@@ -140,7 +141,7 @@ def _definition_checks(current: Settings) -> list[Check]:
         catalog = load_catalog(current.home)
     except LorchestraError as exc:
         return [("definitions", False, str(exc))]
-    problems = [("definition file", False, error) for error in catalog.errors]
+    problems: list[Check] = [("definition file", False, error) for error in catalog.errors]
     for job_id, definition in sorted(catalog.jobs.items()):
         try:
             check_definition(definition)
@@ -155,6 +156,44 @@ def _definition_checks(current: Settings) -> list[Check]:
     return problems or [("definitions", True, f"{total} definitions and pipelines valid")]
 
 
+def _source_checks(current: Settings) -> list[Check]:
+    """Connections per source, and each ingest definition that can never run here."""
+    from lorchestra.connections import all_connections
+    from lorchestra.definitions import load_catalog
+
+    by_source: dict[str, list[str]] = {}
+    for connection in all_connections(current):
+        by_source.setdefault(connection.source_system, []).append(connection.key)
+    checks: list[Check] = [
+        (f"source {source}", True, ", ".join(keys)) for source, keys in sorted(by_source.items())
+    ]
+    catalog = load_catalog(current.home)
+    for job_id, definition in sorted(catalog.jobs.items()):
+        try:
+            job = find_job(definition.package, definition.name).load()
+        except LorchestraError:
+            continue  # reported by the package and definition checks
+        source = getattr(job, "source_system", None)
+        if source and source not in by_source and "account" not in definition.params:
+            checks.append(
+                (
+                    f"definition {job_id}",
+                    None,
+                    f"no {source} connection is configured: every run skips it",
+                )
+            )
+    return checks
+
+
+def _guard_all(name: str, check: Callable[[], list[Check]]) -> list[Check]:
+    try:
+        return check()
+    except LorchestraError as exc:
+        return [(name, False, str(exc))]
+    except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
+        return [(name, False, error_summary(exc))]
+
+
 def _guard(name: str, check: Callable[[], str]) -> Check:
     try:
         return (name, True, check())
@@ -165,10 +204,11 @@ def _guard(name: str, check: Callable[[], str]) -> Check:
 
 
 def _finish(checks: list[Check], as_json: bool) -> None:
-    rows = [{"check": n, "status": "ok" if ok else "FAIL", "detail": d} for n, ok, d in checks]
+    status = {True: "ok", False: "FAIL", None: "warn"}
+    rows = [{"check": n, "status": status[ok], "detail": d} for n, ok, d in checks]
     if as_json:
         print_json(rows)
     else:
         print_rows(rows, columns=["check", "status", "detail"], title="lorchestra doctor")
-    if not all(ok for _, ok, _ in checks):
+    if any(ok is False for _, ok, _ in checks):
         raise typer.Exit(1)

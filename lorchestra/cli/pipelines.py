@@ -100,7 +100,7 @@ class _Display:
         elif not self.quiet and step.status not in ("running", "pending"):
             duration = f"{step.outcome.duration_s:.1f}s" if step.outcome else "-"
             records = step.records if step.records is not None else "-"
-            line = f"{step.status:>9}  {step.job_id:<28} records={records} time={duration}"
+            line = f"{step.label:>9}  {step.job_id:<28} records={records} time={duration}"
             if step.changes:
                 line += f"  ({step.changes})"
             typer.echo(line + (f"  {step.error}" if step.error else ""))
@@ -115,7 +115,7 @@ class _Display:
             table.add_row(
                 step.stage,
                 step.job_id,
-                step.status,
+                step.label,
                 "" if step.records is None else str(step.records),
                 step.changes or "",
                 f"{step.outcome.duration_s:.1f}s" if step.outcome else "",
@@ -130,7 +130,7 @@ class _Display:
             {
                 "stage": s.stage,
                 "job": s.job_id,
-                "status": s.status,
+                "status": s.label,
                 "records": s.records,
                 "changes": s.changes,
                 "time_s": round(s.outcome.duration_s, 2) if s.outcome else None,

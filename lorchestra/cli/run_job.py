@@ -88,7 +88,9 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
         print_json(outcome.as_dict())
         return
     counts = " ".join(f"{k}={v}" for k, v in outcome.counts.items() if not isinstance(v, dict))
-    if outcome.ok:
+    if outcome.skipped:
+        typer.echo(f"{outcome.job} skipped ({outcome.skipped}): {outcome.exception}")
+    elif outcome.ok:
         typer.echo(
             f"{outcome.job} {outcome.status} in {outcome.duration_s:.2f}s "
             f"(run {outcome.run_id}){' ' + counts if counts else ''}"

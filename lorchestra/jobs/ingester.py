@@ -22,8 +22,8 @@ import orjson
 
 from lorchestra import api
 from lorchestra.config import Settings
-from lorchestra.connections import Connection, select
-from lorchestra.errors import LorchestraError, first_line
+from lorchestra.connections import Connection, select, select_all
+from lorchestra.errors import JobSkipped, LorchestraError, first_line
 from lorchestra.home import open_private, private_dir
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.stack_clients.event_client import emit, upsert_objects
@@ -55,10 +55,16 @@ def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
         full_refresh: bool = False,
     ) -> dict[str, Any]:
         settings = _settings()
+        if account is None and not select_all(settings, source_system=source):
+            raise JobSkipped(
+                f"No {source} connection is configured; add one under [connections.*] "
+                "(docs/sources.md) to ingest it."
+            )
         chosen = select(settings, source_system=source, account=account)
         return _run_all(bq_client, settings, chosen, since, until, full_refresh)
 
     job.__name__ = job.__qualname__ = f"extract_{source}"
+    job.source_system = source  # type: ignore[attr-defined]  # doctor: which source it needs
     job.__doc__ = (
         f"{doc}\n\n--account selects one connection (all of the source's otherwise); "
         "without --since a connection resumes from its last successful run; --full-refresh "
