@@ -88,3 +88,35 @@ def test_daily_with_only_forms_and_stripe(home: Path, tmp_path: Path) -> None:
     assert steps["score_measurements"]["counts"]["events_inserted"] > 0
     assert plain.returncode == 0, plain.stderr
     assert "skipped (not configured)" in plain.stdout
+
+
+def test_a_failing_tap_says_why_in_one_line(home: Path, tmp_path: Path) -> None:
+    """An HTTP error from the API is named, with status and path, in the error and in event_log."""
+    ingestor.install_project()
+    with FakeGoogleForms([]) as forms, FakeStripe([]) as stripe:
+        stripe.fail_next("/v1/customers", status=400, times=10)
+        path = tmp_path / "lorchestra.toml"
+        path.write_text(config(forms, stripe, ["unused-form"]), encoding="utf-8")
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "LORCHESTRA_SAMPLE_DATA"},
+            "LORCHESTRA_HOME": str(home),
+            "LORCHESTRA_CONFIG": str(path),
+            "STRIPE_KEY": stripe.api_key,
+        }
+        ran = subprocess.run(
+            [str(BIN / "lorchestra"), "run-job", "ingester", "extract", "--connection",
+             "stripe-practice/customer"],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+    assert ran.returncode == 1
+    error = [line for line in ran.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1
+    assert "HTTP 400 Bad Request from /v1/customers" in error[0]
+    assert stripe.api_key not in ran.stderr
+    failed = subprocess.run(
+        [str(BIN / "lorchestra"), "sql", "--json",
+         "SELECT error_message FROM event_log WHERE event_type = 'ingest.failed'"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    (row,) = json.loads(failed.stdout)
+    assert "HTTP 400 Bad Request from /v1/customers" in row["error_message"]

@@ -11,7 +11,7 @@ import pytest
 import ingestor
 from ingestor import ExtractError, LockTimeoutError, ProjectError
 from ingestor._extract import _plugin_settings
-from ingestor._logs import sanitize_line, tail_of
+from ingestor._logs import cause_of, sanitize_line, tail_of
 from ingestor._project import QUIET_ENV, meltano_env, project_lock
 
 
@@ -164,10 +164,31 @@ def test_log_sanitising_drops_records_and_redacts_values() -> None:
     assert tail == [
         "info target-jsonl: Traceback (most recent call last):",
         'info target-jsonl: File "/x/target_jsonl.py", line 54, in persist_messages',
-        "info target-jsonl: jsonschema.exceptions.ValidationError: '…' is not of type '…'",
+        "info target-jsonl: jsonschema.exceptions.ValidationError: '…' is not of type integer",
         "info tap-a: Bad value for user …@… here",
         "log meltano: not json at all: Error: Block tap-nope not found",
         "error meltano: Block run completed (Loader failed)",
     ]
     assert len(tail_of([_log(f"line {i} ok") for i in range(50)])) == 20
     assert sanitize_line("   ") is None
+
+
+def test_the_cause_names_status_path_and_schema_rule_never_values() -> None:
+    http = tail_of([
+        _log("Traceback (most recent call last):", name="tap-x"),
+        _log("requests.exceptions.HTTPError: 400 Client Error: Bad Request for url: "
+             "https://api.example.org/v1/clients?email=jane@example.com&q=CANARY", name="tap-x"),
+        json.dumps({"event": "Block run completed", "level": "error", "err": "Extractor failed"}),
+    ])  # fmt: skip
+    assert cause_of(http) == (
+        "requests.exceptions.HTTPError: 400 Client Error: Bad Request for url: /v1/clients"
+    )
+    schema = tail_of([
+        _log("jsonschema.exceptions.ValidationError: 'CANARY' is not of type 'integer'"),
+        _log("Failed validating 'type' in schema['properties']['size']:"),
+        _log("On instance['size']:"),
+        _log("    'CANARY'"),
+    ])  # fmt: skip
+    assert cause_of(schema) == "Failed validating type in schema.size:"
+    assert all("CANARY" not in line for line in schema)
+    assert cause_of(tail_of([_log("Run completed")])) is None

@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from ingestor._logs import cause_of
 from ingestor._project import (
     declared_settings,
     meltano_env,
@@ -93,8 +94,11 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
             shutil.rmtree(run_dir, ignore_errors=True)
             what = (f"timed out after {timeout:g} s" if code is None
                     else f"exited with code {code}")
-            raise ExtractError(f"Meltano run {tap_name} -> {_LOADER} (run {run_id}) {what}; "
-                               "no output was kept.", exit_code=code, log_tail=tail)
+            cause = cause_of(tail)
+            because = f": {cause}" if cause else " (re-run with --debug for its log)"
+            raise ExtractError(f"Meltano run {tap_name} -> {_LOADER} {what}{because}; "
+                               f"no output was kept (run {run_id}).", exit_code=code,
+                               log_tail=tail)
     target.touch(exist_ok=True)  # zero records: target-jsonl writes no file at all
     target.chmod(0o600)
     return target
