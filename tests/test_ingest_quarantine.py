@@ -43,3 +43,29 @@ def test_bad_lines_and_missing_ids_keep_their_line_numbers(
     assert entries[2]["raw"] == '{"note": "CANARY no id"}'
     assert all("CANARY" not in e["reason"] for e in entries)
     assert quarantine.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_singer_bookkeeping_never_reaches_the_payload(
+    duckdb_warehouse: Warehouse, home: Path, tmp_path: Path
+) -> None:
+    connection = Connection("c/row", "csv", "c", "row", "tap", "id")
+    counts = []
+    for run, extracted_at in enumerate(("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z")):
+        source = tmp_path / f"extract-{run}.jsonl"
+        source.write_text(json.dumps({
+            "id": "r1", "size": 3, "_sdc_extracted_at": extracted_at,
+            "_sdc_batched_at": extracted_at, "_sdc_source_lineno": 2,
+        }) + "\n")  # fmt: skip
+        result = upsert_objects(
+            duckdb_warehouse,
+            _records(source, _Quarantine(home, f"run-{run}", connection)),
+            source_system="csv",
+            connection_name="c",
+            object_type="row",
+            external_id="id",
+            emit_event=False,
+        )
+        counts.append((result.inserted, result.unchanged))
+    assert counts == [(1, 0), (0, 1)]
+    (row,) = duckdb_warehouse.query("SELECT payload FROM raw_objects")
+    assert row["payload"] == {"id": "r1", "size": 3}
