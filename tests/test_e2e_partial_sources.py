@@ -89,6 +89,22 @@ def test_daily_with_only_forms_and_stripe(home: Path, tmp_path: Path) -> None:
     assert plain.returncode == 0, plain.stderr
     assert "skipped (not configured)" in plain.stdout
 
+    listed = subprocess.run([str(BIN / "lorchestra"), "connections", "list", "--json"],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    connections = {c["connection"]: c for c in json.loads(listed.stdout)}
+    assert set(connections) == {
+        "forms-intake", "stripe-practice/customer", "stripe-practice/invoice",
+    }  # fmt: skip
+    forms_row = connections["forms-intake"]
+    assert (forms_row["tap"], forms_row["objects"]) == ("tap-google-forms", len(responses))
+    assert forms_row["state"] == "ok (0 read)"  # the last ingest (daily-ingest) found nothing new
+    taps = subprocess.run([str(BIN / "lorchestra"), "taps", "list", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    by_name = {t["tap"]: t for t in json.loads(taps.stdout)}
+    assert by_name["tap-google-forms"]["connections"] == ["forms-intake"]
+    assert by_name["tap-google-forms"]["installed"] is True
+    assert "form_ids" in by_name["tap-google-forms"]["settings"]
+
 
 def test_a_failing_tap_says_why_in_one_line(home: Path, tmp_path: Path) -> None:
     """An HTTP error from the API is named, with status and path, in the error and in event_log."""

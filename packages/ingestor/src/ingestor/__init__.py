@@ -10,10 +10,12 @@ given.
 
 from ingestor._extract import extract_to_jsonl, output_path, setting_env_name
 from ingestor._project import (
+    Extractor,
     check_project,
     declared_settings,
     find_meltano,
     install_project,
+    list_extractors,
     meltano_installed,
     resolve_project_dir,
 )
@@ -30,6 +32,7 @@ from ingestor.errors import (
 
 __all__ = [
     "BadLine",
+    "Extractor",
     "ExtractError",
     "IngestorError",
     "InstallError",
@@ -42,6 +45,7 @@ __all__ = [
     "extract_to_jsonl",
     "find_meltano",
     "install_project",
+    "list_extractors",
     "iter_jsonl_records",
     "meltano_installed",
     "output_path",

@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,10 +31,12 @@ from ingestor.errors import InstallError, LockTimeoutError, ProjectError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
+    "Extractor",
     "check_project",
     "declared_settings",
     "find_meltano",
     "install_project",
+    "list_extractors",
     "meltano_installed",
     "project_lock",
     "resolve_project_dir",
@@ -225,6 +228,41 @@ def declared_settings(plugin_name: str,
         parent = plugin.get("inherit_from")
         current = str(parent) if parent else None
     return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """One extractor the Meltano project declares, for `lorchestra taps list`."""
+
+    name: str
+    inherit_from: str | None
+    pip_url: str | None
+    settings: tuple[str, ...]
+    installed: bool
+
+
+def list_extractors(project_dir: str | os.PathLike[str] | None = None) -> list[Extractor]:
+    """Every extractor of the project, with its declared settings and whether it is installed."""
+    project = resolve_project_dir(project_dir)
+    extractors = (_read_project(project).get("plugins") or {}).get("extractors") or []
+    missing = set(_missing_plugins(project))
+    found = []
+    for plugin in extractors:
+        name = str(plugin.get("name"))
+        parent = plugin.get("inherit_from")
+        root = name
+        while parent:  # an inheriting plugin runs in its parent's virtualenv
+            root = str(parent)
+            parent = next((p.get("inherit_from") for p in extractors if p.get("name") == root),
+                          None)
+        found.append(Extractor(
+            name=name,
+            inherit_from=str(plugin["inherit_from"]) if plugin.get("inherit_from") else None,
+            pip_url=str(plugin["pip_url"]) if plugin.get("pip_url") else None,
+            settings=tuple(sorted(declared_settings(name, project) or ())),
+            installed=f"extractor {root}" not in missing,
+        ))
+    return sorted(found, key=lambda e: e.name)
 
 
 def _declared_plugins(project: Path) -> list[tuple[str, str, str]]:
