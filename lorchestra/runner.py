@@ -1,5 +1,9 @@
 """Run one job: validate its arguments, open the warehouse, call it, record what happened.
 
+Arguments are recorded by their PHI tag (:mod:`lorchestra.phi`): a parameter tagged ``NotPHI``
+as given, any other as a keyed hash; the values themselves are registered so that error messages
+and log lines quoting them carry the hash instead.
+
 The runner emits ``job.started`` and then ``job.completed`` (duration, numeric counts the job
 returned) or ``job.failed`` (exception type and a sanitised message), all carrying the run id as
 ``correlation_id``. Failures of the job itself are recorded and returned, not raised; usage
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from lorchestra.arguments import TIME_WINDOW, JobSignature, parse_job_options
+from lorchestra import phi
+from lorchestra.arguments import JobSignature, parse_job_options
 from lorchestra.discovery import JobRef
 from lorchestra.errors import LorchestraError
 from lorchestra.home import ensure_home
@@ -28,7 +33,6 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
 
 log = get_logger(__name__)
-SAFE_ARGUMENTS = ("account", *TIME_WINDOW)
 
 
 @dataclass
@@ -94,7 +98,7 @@ def run_job(
     own_warehouse = warehouse is None
     bq = warehouse or open_warehouse(settings, read_only=dry_run)
     context = RunContext(run_id, trace_id, ref.qualified_name, None if dry_run else home, settings)
-    safe_args = {k: _jsonable(v) for k, v in kwargs.items() if k in SAFE_ARGUMENTS}
+    safe_args = recorded_arguments(signature, kwargs, phi.mask_key(home))
     named = {"job": ref.name, **({"definition": definition} if definition else {})}
     started = time.monotonic()
     try:
@@ -158,6 +162,30 @@ def run_job(
             bq.close()
 
 
+def recorded_arguments(
+    signature: JobSignature, kwargs: Mapping[str, Any], key: bytes
+) -> dict[str, Any]:
+    """The arguments as they may be recorded: NotPHI values as given, PHI values masked.
+
+    Every PHI value is also registered with :func:`lorchestra.phi.remember`, so that any text
+    quoting it later (an error message, a log line) carries its mask instead.
+    """
+    recorded: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        param = signature.parameters.get(name)
+        if param is not None and not param.phi:
+            recorded[name] = _jsonable(value)
+            continue
+        phi.remember([value], key)
+        if value is None or isinstance(value, bool):
+            recorded[name] = value
+        elif isinstance(value, (list, tuple)):
+            recorded[name] = [phi.mask(item, key) for item in value]
+        else:
+            recorded[name] = phi.mask(value, key)
+    return recorded
+
+
 def sanitised_error(exc: BaseException) -> str:
     """A one-line description of ``exc`` that is safe to log and store.
 
@@ -166,7 +194,7 @@ def sanitised_error(exc: BaseException) -> str:
     only the exception type and where it was raised are kept.
     """
     if isinstance(exc, LorchestraError) or getattr(exc, "safe_to_log", False):
-        text = str(exc).strip().splitlines()
+        text = phi.scrub(str(exc)).strip().splitlines()
         return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
     frames = traceback.extract_tb(exc.__traceback__)
     where = (

@@ -103,12 +103,16 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    from lorchestra.phi import scrub
+
+    typer.echo(f"error: {scrub(message)}", err=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+    from lorchestra.phi import scrub
+
+    typer.echo(f"warning: {scrub(message)}", err=True)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
@@ -24,6 +24,7 @@ from lorchestra.config import Settings, load_settings
 from lorchestra.connections import Connection, select
 from lorchestra.errors import LorchestraError
 from lorchestra.home import open_private, private_dir
+from lorchestra.phi import NotPHI
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.stack_clients.event_client import emit, upsert_objects
 from lorchestra.timespec import isoformat_utc
@@ -47,9 +48,9 @@ def _source_job(source: str, doc: str) -> Any:
 
     def job(
         bq_client: Any,
-        account: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        account: Annotated[str | None, NotPHI] = None,
+        since: Annotated[str | None, NotPHI] = None,
+        until: Annotated[str | None, NotPHI] = None,
         full_refresh: bool = False,
     ) -> dict[str, Any]:
         settings = _settings()
@@ -79,8 +80,8 @@ extract_stripe = _source_job(
 def extract(
     bq_client: Any,
     connection: str,
-    since: str | None = None,
-    until: str | None = None,
+    since: Annotated[str | None, NotPHI] = None,
+    until: Annotated[str | None, NotPHI] = None,
     full_refresh: bool = False,
 ) -> dict[str, Any]:
     """Extract one configured connection (by its key or connection name)."""

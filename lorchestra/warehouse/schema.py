@@ -15,6 +15,7 @@ class Column:
     name: str
     type: str  # GoogleSQL: STRING, INT64, FLOAT64, BOOL, TIMESTAMP, JSON
     required: bool = False
+    phi: bool = True  # may hold PHI (lorchestra.phi); False only for ids, types and timestamps
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,13 @@ class TableSpec:
         raise KeyError(name)
 
 
-def _cols(spec: str) -> tuple[Column, ...]:
-    """Parse ``"name TYPE[!], ..."``; ``!`` marks a required column."""
+def _cols(spec: str, not_phi: tuple[str, ...] = ()) -> tuple[Column, ...]:
+    """Parse ``"name TYPE[!], ..."``; ``!`` marks a required column, ``not_phi`` names those
+    that never hold PHI."""
     columns = []
     for part in spec.split(","):
         name, type_ = part.split()
-        columns.append(Column(name, type_.rstrip("!"), type_.endswith("!")))
+        columns.append(Column(name, type_.rstrip("!"), type_.endswith("!"), name not in not_phi))
     return tuple(columns)
 
 
@@ -71,7 +73,13 @@ EVENT_LOG = TableSpec(
         "event_id STRING!, event_type STRING!, source_system STRING, connection_name STRING, "
         "target_object_type STRING, event_schema_ref STRING, correlation_id STRING, "
         "trace_id STRING, created_at TIMESTAMP!, status STRING, error_message STRING, "
-        "payload JSON"
+        "payload JSON",
+        # Telemetry only: argument values and error messages are masked before they get here.
+        not_phi=(
+            "event_id", "event_type", "source_system", "connection_name", "target_object_type",
+            "event_schema_ref", "correlation_id", "trace_id", "created_at", "status",
+            "error_message", "payload",
+        ),
     ),
     partition_by="created_at",
     cluster_by=("source_system", "event_type"),
@@ -83,7 +91,11 @@ RAW_OBJECTS = TableSpec(
     columns=_cols(
         "idem_key STRING!, source_system STRING!, connection_name STRING!, "
         "object_type STRING!, schema_ref STRING, external_id STRING!, payload JSON, "
-        "payload_hash STRING!, " + _SEEN
+        "payload_hash STRING!, " + _SEEN,
+        not_phi=(
+            "idem_key", "source_system", "connection_name", "object_type", "schema_ref",
+            "external_id", "payload_hash", "first_seen", "last_seen",
+        ),
     ),
     cluster_by=("source_system", "connection_name", "object_type", "idem_key"),
     key="idem_key",

@@ -15,11 +15,12 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
 from canonizer._api import canonize, get_transform
+from lorchestra.phi import NotPHI
 
 Row = dict[str, Any]
 READ_BATCH = 5_000
@@ -168,7 +169,7 @@ def _route_job(lane: str, doc: str) -> Any:
 
     def job(
         bq_client: Any,
-        source_system: str | None = None,
+        source_system: Annotated[str | None, NotPHI] = None,
         connection: str | None = None,
         full: bool = False,
         dry_run: bool = False,

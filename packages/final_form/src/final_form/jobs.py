@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from final_form.rows import build_rows
+from lorchestra.phi import NotPHI
 
 READ_BATCH = 2_000
 
@@ -31,7 +32,7 @@ ORDER BY c.idem_key
 
 def score_measurements(
     bq_client: Any,
-    instrument: str | None = None,
+    instrument: Annotated[str | None, NotPHI] = None,
     full: bool = False,
     dry_run: bool = False,
 ) -> dict[str, Any]:
