@@ -154,16 +154,26 @@ def print_rows(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=plain(title) if title else None, show_lines=False)
     for col in cols:
-        table.add_column(col)
+        table.add_column(plain(col))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in cols))
+        table.add_row(*(plain(_cell(row.get(c))) for c in cols))
     # Off a terminal rich assumes 80 columns; widen so piped output is not truncated.
     width = None if sys.stdout.isatty() else 240
     Console(soft_wrap=True, width=width).print(table)
     if not rows:
         typer.echo("(no rows)")
+
+
+def plain(text: str) -> Any:
+    """``text`` as a rich ``Text``: shown literally, never read as markup or emoji codes.
+
+    Values come from the warehouse and from records; ``[b]`` or ``:smile:`` in them is data.
+    """
+    from rich.text import Text
+
+    return Text(text)
 
 
 def _cell(value: Any) -> str:

@@ -13,6 +13,7 @@ import typer
 
 from lorchestra.cli._common import (
     handle_errors,
+    plain,
     prepare_home,
     print_json,
     print_rows,
@@ -109,7 +110,7 @@ class _Display:
         for column in ("stage", "job", "status", "records", "changes", "time"):
             table.add_column(column)
         for step in self.steps:
-            table.add_row(
+            cells = (
                 step.stage,
                 step.job_id,
                 step.status,
@@ -117,6 +118,7 @@ class _Display:
                 step.changes or "",
                 f"{step.outcome.duration_s:.1f}s" if step.outcome else "",
             )
+            table.add_row(*(plain(cell) for cell in cells))
         return table
 
     def summary(self, run: PipelineRun) -> None:
