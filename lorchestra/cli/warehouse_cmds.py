@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,9 @@ from lorchestra.errors import UsageError
 from lorchestra.named_queries import find_query, list_queries
 from lorchestra.stack_clients.event_client import UpsertResult, apply_rows
 from lorchestra.warehouse import TABLES, open_warehouse
+
+if TYPE_CHECKING:
+    from lorchestra.config import Settings
 
 Format = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
 
@@ -53,26 +56,42 @@ def sql_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
 ) -> None:
-    """Run GoogleSQL against the warehouse; read-only unless --write."""
-    from lorchestra.warehouse.sql import is_read_only
+    """Run GoogleSQL against the warehouse; read-only unless --write.
 
+    Read-only statements (as the engine types them) run with no file, network or extension
+    access; anything else needs --write.
+    """
     text = statement if statement is not None else sys.stdin.read()
     if not text.strip():
         raise UsageError("No SQL given: pass it as an argument or on stdin.")
-    read_only = is_read_only(text)
-    if not read_only and not write:
-        raise UsageError("This statement changes data or schema; add --write to run it.")
+    fmt = _fmt("table", as_json, as_csv)
     current = settings()
     prepare_home(current)
-    warehouse = open_warehouse(current, read_only=read_only)
+    rows = _run_sql(current, text, None, write=write)
+    if rows is None:
+        typer.echo("OK")
+    else:
+        print_rows(rows, fmt=fmt)
+
+
+def _run_sql(
+    current: Settings, text: str, params: dict[str, str] | None, *, write: bool
+) -> list[dict[str, Any]] | None:
+    """Rows of a read-only statement (run sandboxed), or None once a --write one ran."""
+    from lorchestra.warehouse.readonly import open_sandboxed, require_read_only
+
+    sandbox = open_sandboxed(current)
     try:
-        if read_only:
-            print_rows(warehouse.query(text), fmt=_fmt("table", as_json, as_csv))
-        else:
-            warehouse.execute(text)
-            typer.echo("OK")
+        if require_read_only(sandbox, text, write=write):
+            return sandbox.query(text, params)
+    finally:
+        sandbox.close()
+    warehouse = open_warehouse(current)
+    try:
+        warehouse.execute(text, params)
     finally:
         warehouse.close()
+    return None
 
 
 @handle_errors
@@ -82,10 +101,16 @@ def query_command(
         list[str] | None, typer.Option("--param", "-p", help="Query parameter as key=value.")
     ] = None,
     list_all: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow a query that changes data or files.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
 ) -> None:
-    """Run a named query shipped with lorchestra or kept in <home>/queries/."""
+    """Run a named query shipped with lorchestra or kept in <home>/queries/.
+
+    Read-only like `lorchestra sql`: a query that changes data or files needs --write.
+    """
     current = settings()
     if list_all or name is None:
         queries = list_queries(current.home)
@@ -112,13 +137,13 @@ def query_command(
     missing = [p for p in query.params if p not in params]
     if missing:
         raise UsageError(f"Query {name!r} needs --param for: {', '.join(missing)}.")
+    fmt = _fmt("table", as_json, as_csv)
     prepare_home(current)
-    warehouse = open_warehouse(current, read_only=True)
-    try:
-        rows = warehouse.query(query.sql, {k: params[k] for k in query.params})
-    finally:
-        warehouse.close()
-    print_rows(rows, fmt=_fmt("table", as_json, as_csv))
+    rows = _run_sql(current, query.sql, {k: params[k] for k in query.params}, write=write)
+    if rows is None:
+        typer.echo("OK")
+    else:
+        print_rows(rows, fmt=fmt)
 
 
 @handle_errors
