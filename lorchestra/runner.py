@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lorchestra import phi
@@ -25,6 +26,7 @@ from lorchestra.discovery import JobRef
 from lorchestra.errors import LorchestraError
 from lorchestra.home import ensure_home
 from lorchestra.logs import get_logger
+from lorchestra.permissions import restore
 from lorchestra.run_context import RunContext, new_run_id, running
 from lorchestra.stack_clients.event_client import emit
 from lorchestra.warehouse import Warehouse, open_warehouse
@@ -160,6 +162,15 @@ def run_job(
     finally:
         if own_warehouse:
             bq.close()
+        if not dry_run:
+            _keep_private(home)
+
+
+def _keep_private(home: Path) -> None:
+    """Whatever the job wrote into the home leaves it owner-only (0700/0600)."""
+    fixed = restore(home)
+    if fixed:
+        log.warning("home.permissions_restored", entries=len(fixed))
 
 
 def recorded_arguments(

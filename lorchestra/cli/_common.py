@@ -76,7 +76,18 @@ def prepare_home(current: Settings) -> Path:
         level=current.logging.level,
         console_level="debug" if app.debug else ("info" if app.verbose else "warning"),
     )
+    keep_private(home)
     return home
+
+
+def keep_private(home: Path) -> None:
+    """Restore 0700/0600 on anything in the home that became looser, and say so in the log."""
+    from lorchestra.logs import get_logger
+    from lorchestra.permissions import restore
+
+    fixed = restore(home)
+    if fixed:
+        get_logger(__name__).warning("home.permissions_restored", entries=len(fixed))
 
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
