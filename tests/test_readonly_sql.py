@@ -149,3 +149,11 @@ def test_bigquery_types_statements_with_a_dry_run(bq_emulator: BigQueryEmulator)
     assert not require_read_only(warehouse, "CREATE TABLE t (a INT64)", write=True)
     with pytest.raises(TerminalWarehouseError, match="not found"):
         warehouse.query("SELECT * FROM t")  # the dry run created nothing
+
+
+def test_a_home_without_a_warehouse_file_is_sandboxed_too(home: Path) -> None:
+    ok = lorc(home, "sql", "SELECT current_setting('enable_external_access') AS v", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == [{"v": False}]
+    refused = lorc(home, "sql", "SELECT * FROM read_csv('/etc/passwd')")
+    assert refused.returncode == 1 and "no file, network" in refused.stderr

@@ -71,12 +71,12 @@ class DuckDBWarehouse:
         self._con.execute("SET TimeZone = 'UTC'")
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
-        if sandboxed:
-            self._con.execute("SET lock_configuration = true")
         if not read_only:
             # A 20k-record batch is ~40 MB of JSON, past the 16 MiB default: without this every
             # batch's commit would checkpoint the whole file. DuckDB checkpoints on close.
             self._con.execute("SET checkpoint_threshold = '1GB'")
+        if sandboxed:
+            self._con.execute("SET lock_configuration = true")
         self._known_tables: set[str] = set()
 
     # -- reading ---------------------------------------------------------------------------
