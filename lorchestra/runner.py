@@ -25,6 +25,7 @@ from lorchestra.arguments import JobSignature, parse_job_options
 from lorchestra.discovery import JobRef
 from lorchestra.errors import LorchestraError
 from lorchestra.home import ensure_home
+from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
 from lorchestra.permissions import restore
 from lorchestra.run_context import RunContext, new_run_id, running
@@ -97,6 +98,8 @@ def run_job(
             return outcome
         kwargs = {**kwargs, "dry_run": True}
     home = ensure_home(settings.home, check_permissions=check_permissions)
+    if not dry_run:
+        ring_for(settings)  # encryption on without a key: refuse before anything is written
     own_warehouse = warehouse is None
     bq = warehouse or open_warehouse(settings, read_only=dry_run)
     context = RunContext(run_id, trace_id, ref.qualified_name, None if dry_run else home, settings)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lorchestra import __version__
-from lorchestra.cli import doctor, history, jobs, pipelines, run_job, warehouse_cmds
+from lorchestra.cli import doctor, history, jobs, keys_cmds, pipelines, run_job, warehouse_cmds
 from lorchestra.cli._common import AppState, set_state
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(history.stats_app, name="stats")
 app.add_typer(history.runs_app, name="runs")
+app.add_typer(keys_cmds.key_app, name="key")
+app.add_typer(keys_cmds.backup_app, name="backup")
 app.command("run-job", context_settings=run_job.CONTEXT)(run_job.run_job_command)
 app.command("run")(pipelines.run_command)
 app.command("status")(pipelines.status_command)

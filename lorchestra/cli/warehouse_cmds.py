@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,10 +33,19 @@ def _fmt(fmt: str, as_json: bool, as_csv: bool) -> str:
 
 
 @handle_errors
-def init_command() -> None:
+def init_command(
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--encrypt", help="Encrypt this home's backups, extracts and quarantine files."
+        ),
+    ] = False,
+) -> None:
     """Create the data home, the dataset and every table (safe to run again)."""
     current = settings()
-    prepare_home(current)
+    home = prepare_home(current)
+    if encrypt:
+        _turn_on_encryption(current, home)
     warehouse = open_warehouse(current)
     try:
         warehouse.ensure_tables(TABLES.values())
@@ -43,6 +53,16 @@ def init_command() -> None:
         warehouse.close()
     where = current.duckdb_path if warehouse.backend == "duckdb" else current.bigquery.dataset
     typer.echo(f"Initialised {warehouse.backend} warehouse at {where}: {', '.join(TABLES)}.")
+
+
+def _turn_on_encryption(current: Settings, home: Path) -> None:
+    from lorchestra.home import open_private
+    from lorchestra.keys import MARKER, init_key, where
+
+    ring, made = init_key(current)
+    os.close(open_private(home / MARKER, "w"))
+    verb = "created" if made else "existing"
+    typer.echo(f"Encryption on, with the {verb} key {ring.current_id} in {where(current)}.")
 
 
 @handle_errors
@@ -150,9 +170,17 @@ def query_command(
 def replay_command(
     files: Annotated[list[Path], typer.Argument(help="Backup JSONL files to re-apply.")],
 ) -> None:
-    """Re-apply JSONL backups to the warehouse; safe to run any number of times."""
+    """Re-apply JSONL backups (clear or encrypted) to the warehouse; safe to run again."""
+    from lorchestra.keys import load_ring
+    from lorchestra.sealed import SealedFileError, is_sealed
+
     current = settings()
     prepare_home(current)
+    ring = None
+    if any(is_sealed(path) for path in files if path.is_file()):
+        ring = load_ring(current)
+        if ring is None:
+            fail("These backups are encrypted and no key is configured (LORCHESTRA_KEY_FILE).", 2)
     warehouse = open_warehouse(current)
     try:
         for path in files:
@@ -160,8 +188,8 @@ def replay_command(
                 fail(f"Backup file {path} does not exist.", 2)
             totals: dict[str, UpsertResult] = {}
             try:
-                batches = list(read_backup(path, current.warehouse.batch_size))
-            except ValueError as exc:
+                batches = list(read_backup(path, current.warehouse.batch_size, ring))
+            except (ValueError, SealedFileError) as exc:
                 fail(str(exc), 2)
             for spec, rows in batches:
                 result = apply_rows(warehouse, spec, rows, backup=False)

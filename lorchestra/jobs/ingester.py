@@ -8,6 +8,11 @@ runs the extractor through the ingestor, streams the JSONL through ``upsert_obje
 ``ingest.failed``. Malformed lines and records without an id are rejected, counted and written
 with their reason to a quarantine file (0600) in the data home; the rest loads. A tap failure
 fails the job and writes nothing to the object tables.
+
+With encryption on (:mod:`lorchestra.keys`) the extract is sealed as soon as Meltano's target
+has finished writing it — the clear JSONL exists only while the tap runs and for the moment it
+takes to encrypt it, then is deleted — and the load reads the sealed copy; quarantine files are
+written sealed.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from typing import Annotated, Any
 
 import orjson
 
+from lorchestra import sealed
 from lorchestra.config import Settings, load_settings
 from lorchestra.connections import Connection, select
 from lorchestra.errors import LorchestraError
 from lorchestra.home import open_private, private_dir
+from lorchestra.keys import ring_for
 from lorchestra.phi import NotPHI
 from lorchestra.run_context import current_run, new_run_id
+from lorchestra.sealed import KeyRing
 from lorchestra.stack_clients.event_client import emit, upsert_objects
 from lorchestra.timespec import isoformat_utc
 
@@ -131,6 +139,7 @@ def ingest_connection(
 
     run = current_run()
     run_id = run.run_id if run else new_run_id()
+    ring = ring_for(settings)  # before the tap runs: no key, no extract
     tap_config = connection.tap_config(os.environ)
     window_end = until or isoformat_utc(datetime.now(UTC))
     if since is None and not full_refresh:
@@ -170,10 +179,13 @@ def ingest_connection(
             **common,
         )
         raise IngestError(f"Extraction for {connection.key} failed: {message}") from exc
-    quarantine = _Quarantine(settings.home, run_id, connection)
+    if ring is not None:
+        clear, path = path, sealed.seal_file(path, ring)
+        clear.unlink()
+    quarantine = _Quarantine(settings.home, run_id, connection, ring)
     result = upsert_objects(
         bq_client,
-        _records(path, quarantine),
+        _records(path, quarantine, ring),
         source_system=connection.source_system,
         connection_name=connection.connection_name,
         object_type=connection.object_type,
@@ -201,10 +213,11 @@ def ingest_connection(
     return counts
 
 
-def _records(path: Path, quarantine: _Quarantine) -> Iterator[Any]:
+def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Iterator[Any]:
     import ingestor
 
-    for item in ingestor.iter_jsonl_records(path, on_error="yield"):
+    lines = sealed.iter_lines(path, ring)
+    for item in ingestor.iter_jsonl_records(path, on_error="yield", lines=lines):
         if isinstance(item, ingestor.BadLine):
             quarantine.add_bad_line(item.line_number, item.reason)
             continue
@@ -218,8 +231,13 @@ class _Quarantine:
     file, so the raw lines are read once however many records were rejected.
     """
 
-    def __init__(self, home: Path, run_id: str, connection: Connection) -> None:
+    def __init__(
+        self, home: Path, run_id: str, connection: Connection, ring: KeyRing | None
+    ) -> None:
+        self.ring = ring
         self.path = home / "quarantine" / run_id / f"{_slug(connection.key)}.jsonl"
+        if ring is not None:
+            self.path = sealed.sealed_path(self.path)
         self.relative_path = str(self.path.relative_to(home))
         self.bad_lines = 0
         self._bad_line_numbers: list[int] = []
@@ -243,16 +261,20 @@ class _Quarantine:
             return
         wanted = {number for number, _ in self._entries}
         raw: dict[int, str] = {}
-        with source.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                if number in wanted:
-                    raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
+        for number, line in enumerate(sealed.iter_lines(source, self.ring), start=1):
+            if number in wanted:
+                raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
         private_dir(self.path.parent)
+        lines = b"".join(
+            orjson.dumps({"line": number, "reason": reason, "raw": raw.get(number)}) + b"\n"
+            for number, reason in sorted(self._entries)
+        )
+        if self.ring is not None:
+            sealed.append(self.path, lines, self.ring)
+            return
         fd = open_private(self.path, "a")
         try:
-            for number, reason in sorted(self._entries):
-                entry = {"line": number, "reason": reason, "raw": raw.get(number)}
-                os.write(fd, orjson.dumps(entry) + b"\n")
+            os.write(fd, lines)
         finally:
             os.close(fd)
 
