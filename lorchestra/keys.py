@@ -171,6 +171,9 @@ def _keyring_usable() -> bool:
     except ImportError:
         return False
     backend = keyring.get_keyring()
+    # keyrings.alt's backends keep secrets in plain or weakly protected files: not a keyring.
+    if type(backend).__module__.startswith("keyrings.alt"):
+        return False
     return not isinstance(backend, fail.Keyring) and getattr(backend, "priority", 0) > 0
 
 

@@ -93,10 +93,17 @@ def test_without_a_keyring_backend_the_key_file_is_asked_for(home: Path) -> None
     assert "set LORCHESTRA_KEY_FILE" in result.stderr
 
 
-def test_encryption_on_without_a_key_refuses_to_run(home: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [("run-job", "reporter", "sync_sqlite"), ("run", "daily")])
+def test_encryption_on_without_a_key_refuses_to_run(
+    home: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     key_file = tmp_path / "keys" / "k"
-    result = lorc(home, key_file, "run-job", "reporter", "sync_sqlite", LORCHESTRA_ENCRYPT="1")
-    assert result.returncode == 2 and "lorchestra key init" in result.stderr
+    result = lorc(home, key_file, *command, LORCHESTRA_ENCRYPT="1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: Encryption is on but no key exists yet; run `lorchestra key init` first."
+    ]
+    assert not (home / "lorchestra.duckdb").exists()
 
 
 def test_init_encrypt_turns_it_on_for_the_home(home: Path, tmp_path: Path) -> None:

@@ -49,6 +49,10 @@ def run_command(
     catalog = load_catalog(home)
     steps, on_failure = plan(catalog, target)
     prepared = validate(steps)  # refuse before opening (or creating) anything
+    if not dry_run:
+        from lorchestra.keys import ring_for
+
+        ring_for(current)  # encryption on without a key: one usage error, not a failed step each
     warehouse = open_warehouse(current, read_only=dry_run)
     display = _Display(as_json, steps)
     try:
