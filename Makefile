@@ -13,7 +13,7 @@ PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml packages/ingestor/t
 DEMO_HOME ?= $(CURDIR)/.demo/home
 DEMO_DATA := $(CURDIR)/.demo/data
 
-.PHONY: install demo test lint typecheck pytest bench emulator browser clean
+.PHONY: install demo test lint typecheck pytest bench emulator browser fontlibs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,18 +34,25 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# HarfBuzz-Subset (Debian's package) for WeasyPrint's font subsetting; without it WeasyPrint falls
+# back to fontTools, and the reporter embeds whole fonts instead (larger PDFs).
+fontlibs:
+	@ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libharfbuzz-subset0 >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install emulator browser
+pytest: install emulator browser fontlibs
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
 
-demo: install
+demo: install fontlibs
 	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"
 
 bench: install

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lorchestra.errors import InvalidJobArguments
+from lorchestra.phi import is_phi
 from lorchestra.timespec import isoformat_utc, parse_instant, parse_timestamp
 
 TIME_WINDOW = ("since", "until")
@@ -34,6 +35,7 @@ class Parameter:
     annotation: Any
     required: bool
     default: Any
+    phi: bool = True  # may hold PHI (lorchestra.phi): recorded only as a keyed hash
 
     @property
     def option(self) -> str:
@@ -59,7 +61,7 @@ class JobSignature:
     def of(cls, job: Callable[..., Any]) -> JobSignature:
         signature = inspect.signature(job)
         try:
-            hints = typing.get_type_hints(job)
+            hints = typing.get_type_hints(job, include_extras=True)
         except Exception:  # noqa: BLE001 - unresolvable hints fall back to plain strings
             hints = {}
         params: dict[str, Parameter] = {}
@@ -70,9 +72,11 @@ class JobSignature:
                 continue
             if index == 0 or param.kind is inspect.Parameter.VAR_POSITIONAL:
                 continue  # the warehouse client the runner passes positionally
+            annotation = hints.get(param.name, str)
             params[param.name] = Parameter(
                 name=param.name,
-                annotation=hints.get(param.name, str),
+                annotation=_strip_annotated(annotation),
+                phi=is_phi(annotation),
                 required=param.default is inspect.Parameter.empty,
                 default=None if param.default is inspect.Parameter.empty else param.default,
             )
@@ -201,6 +205,12 @@ def _check_window(kwargs: dict[str, Any]) -> None:
         since_dt, until_dt = since, until
     if until_dt < since_dt:
         raise InvalidJobArguments("--until is before --since; the window would be empty.")
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return typing.get_args(annotation)[0]
+    return annotation
 
 
 def _base_type(annotation: Any) -> Any:

@@ -37,6 +37,8 @@ ENVIRONMENT: dict[str, str] = {
     "LORCHESTRA_LOG_LEVEL": "logging.level",
     "LORCHESTRA_MELTANO_PROJECT": "meltano.project",
     "LORCHESTRA_SAMPLE_DATA": "sample_data",
+    "LORCHESTRA_ENCRYPT": "encrypt",
+    "LORCHESTRA_KEY_FILE": "key_file",
 }
 
 
@@ -100,6 +102,10 @@ class Settings(_Section):
     meltano: MeltanoSettings = Field(default_factory=MeltanoSettings)
     connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
     sample_data: Path | None = None
+    # Backups, extracts and quarantine files encrypted at rest (also on when the home was made
+    # with `lorchestra init --encrypt`); the key is in the OS keyring or in key_file.
+    encrypt: bool = False
+    key_file: Path | None = None
     source_file: Path | None = None
 
     @model_validator(mode="after")
@@ -111,6 +117,8 @@ class Settings(_Section):
             self.duckdb.path = self.duckdb.path.expanduser().absolute()
         if self.sample_data is not None:
             self.sample_data = self.sample_data.expanduser().absolute()
+        if self.key_file is not None:
+            self.key_file = self.key_file.expanduser().absolute()
         if self.meltano.project is not None:
             self.meltano.project = self.meltano.project.expanduser().absolute()
         return self

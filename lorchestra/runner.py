@@ -1,5 +1,9 @@
 """Run one job: validate its arguments, open the warehouse, call it, record what happened.
 
+Arguments are recorded by their PHI tag (:mod:`lorchestra.phi`): a parameter tagged ``NotPHI``
+as given, any other as a keyed hash; the values themselves are registered so that error messages
+and log lines quoting them carry the hash instead.
+
 The runner emits ``job.started`` and then ``job.completed`` (duration, numeric counts the job
 returned) or ``job.failed`` (exception type and a sanitised message), all carrying the run id as
 ``correlation_id``. Failures of the job itself are recorded and returned, not raised; usage
@@ -13,13 +17,17 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lorchestra.arguments import TIME_WINDOW, JobSignature, parse_job_options
+from lorchestra import phi
+from lorchestra.arguments import JobSignature, parse_job_options
 from lorchestra.discovery import JobFunction, JobRef
 from lorchestra.errors import JobSkipped, LorchestraError
 from lorchestra.home import ensure_home
+from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
+from lorchestra.permissions import restore
 from lorchestra.run_context import RunContext, new_run_id, running
 from lorchestra.stack_clients.event_client import emit
 from lorchestra.warehouse import Warehouse, open_warehouse
@@ -28,7 +36,6 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
 
 log = get_logger(__name__)
-SAFE_ARGUMENTS = ("account", *TIME_WINDOW)
 
 
 @dataclass
@@ -93,10 +100,12 @@ def run_job(
             return outcome
         kwargs = {**kwargs, "dry_run": True}
     home = ensure_home(settings.home, check_permissions=check_permissions)
+    if not dry_run:
+        ring_for(settings)  # encryption on without a key: refuse before anything is written
     own_warehouse = warehouse is None
     bq = warehouse or open_warehouse(settings, read_only=dry_run)
     context = RunContext(run_id, trace_id, ref.qualified_name, None if dry_run else home, settings)
-    safe_args = {k: _jsonable(v) for k, v in kwargs.items() if k in SAFE_ARGUMENTS}
+    safe_args = recorded_arguments(signature, kwargs, phi.mask_key(home))
     named = {"job": ref.name, **({"definition": definition} if definition else {})}
     started = time.monotonic()
     try:
@@ -173,6 +182,39 @@ def run_job(
     finally:
         if own_warehouse:
             bq.close()
+        if not dry_run:
+            _keep_private(home)
+
+
+def _keep_private(home: Path) -> None:
+    """Whatever the job wrote into the home leaves it owner-only (0700/0600)."""
+    fixed = restore(home)
+    if fixed:
+        log.warning("home.permissions_restored", entries=len(fixed))
+
+
+def recorded_arguments(
+    signature: JobSignature, kwargs: Mapping[str, Any], key: bytes
+) -> dict[str, Any]:
+    """The arguments as they may be recorded: NotPHI values as given, PHI values masked.
+
+    Every PHI value is also registered with :func:`lorchestra.phi.remember`, so that any text
+    quoting it later (an error message, a log line) carries its mask instead.
+    """
+    recorded: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        param = signature.parameters.get(name)
+        if param is not None and not param.phi:
+            recorded[name] = _jsonable(value)
+            continue
+        phi.remember([value], key)
+        if value is None or isinstance(value, bool):
+            recorded[name] = value
+        elif isinstance(value, (list, tuple)):
+            recorded[name] = [phi.mask(item, key) for item in value]
+        else:
+            recorded[name] = phi.mask(value, key)
+    return recorded
 
 
 def sanitised_error(exc: BaseException) -> str:
@@ -183,7 +225,7 @@ def sanitised_error(exc: BaseException) -> str:
     only the exception type and where it was raised are kept.
     """
     if isinstance(exc, LorchestraError) or getattr(exc, "safe_to_log", False):
-        text = str(exc).strip().splitlines()
+        text = phi.scrub(str(exc)).strip().splitlines()
         return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
     frames = traceback.extract_tb(exc.__traceback__)
     where = (

@@ -29,7 +29,9 @@ def test_jobs_list_and_json(home: Path) -> None:
 def test_jobs_show(home: Path) -> None:
     shown = runner.invoke(app, ["jobs", "show", "testpkg", "hello", "--json"])
     info = json.loads(shown.output)
-    assert info["signature"].startswith("hello(bq_client: 'Any', account: 'str | None' = None")
+    assert info["signature"].startswith(
+        "hello(bq_client: 'Any', account: 'Annotated[str | None, NotPHI]' = None"
+    )
     assert "jobs_for_tests/jobs.py" in info["location"]
     broken = runner.invoke(app, ["jobs", "show", "brokenpkg", "broken"])
     assert broken.exit_code == 1 and "cannot load job" in broken.output

@@ -178,3 +178,19 @@ def test_files_in_home_are_private(home: Path) -> None:
     for path in home.rglob("*"):
         mode = path.stat().st_mode & 0o777
         assert mode & 0o077 == 0, f"{path} has mode {mode:o}"
+
+
+def test_arguments_are_recorded_by_their_phi_tag(home: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["run-job", "testpkg", "hello", "--account", "acct1", "--count", "3", "--tags",
+         "alpha,beta", "--verbose"],
+    )
+    assert result.exit_code == 0, result.output
+    args = json.loads(str(events(home)[0]["payload"]))["args"]
+    assert args["account"] == "acct1"  # tagged NotPHI: as given
+    assert args["verbose"] is True  # a bool holds no PHI
+    assert args["count"].startswith("phi:") and len(args["count"]) == 14
+    assert [t[:4] for t in args["tags"]] == ["phi:", "phi:"]
+    logs = (home / "logs" / "lorchestra.jsonl").read_text()
+    assert "alpha" not in logs and '"count": 3' not in logs

@@ -20,7 +20,9 @@ TABLES = ("raw_objects", "canonical_objects", "measurement_events", "observation
 
 
 def lorc(home: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LORCHESTRA_HOME": str(home), "LORCHESTRA_SAMPLE_DATA": str(data)}
+    # Debug-level logs: the third-party loggers must stay quiet even then.
+    env = {**os.environ, "LORCHESTRA_HOME": str(home), "LORCHESTRA_SAMPLE_DATA": str(data),
+           "LORCHESTRA_LOG_LEVEL": "debug"}
     return subprocess.run([str(BIN / "lorchestra"), *args], capture_output=True, text=True,
                           env=env, timeout=900)
 
@@ -33,6 +35,19 @@ def counts(home: Path, data: Path) -> dict[str, int]:
     return out
 
 
+def third_party_lines(home: Path) -> list[dict[str, str]]:
+    """Log lines from fontTools, WeasyPrint, matplotlib, urllib3 or PIL below WARNING."""
+    text = (home / "logs" / "lorchestra.jsonl").read_text()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert any(line.get("logger", "").startswith("lorchestra") for line in lines)
+    quiet = ("fontTools", "weasyprint", "matplotlib", "urllib3", "PIL")
+    return [
+        line for line in lines
+        if line.get("logger", "").split(".")[0] in quiet
+        and line.get("level") not in ("warning", "error", "critical")
+    ]
+
+
 def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
     ingestor.install_project()
     data = tmp_path / "sample"
@@ -40,6 +55,7 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
 
     first = lorc(home, data, "run", "daily", "--json")
     assert first.returncode == 0, first.stderr
+    assert first.stderr == ""  # nothing but the summary (on stdout): no library warnings
     run = json.loads(first.stdout)
     assert run["ok"] and len(run["steps"]) == 15
     assert {s["status"] for s in run["steps"]} == {"completed"}
@@ -65,8 +81,11 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
     reports = list((home / "reports").rglob("*.pdf"))
     assert reports and all(p.stat().st_mode & 0o777 == 0o600 for p in reports)
 
+    assert not third_party_lines(home)
+
     second = lorc(home, data, "run", "daily", "--json")
     assert second.returncode == 0, second.stderr
+    assert second.stderr == ""
     steps = {s["job_id"]: s["counts"] for s in json.loads(second.stdout)["steps"]}
     for job_id in ("ingest_gmail", "ingest_exchange", "ingest_forms", "ingest_dataverse",
                    "ingest_stripe"):

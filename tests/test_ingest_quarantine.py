@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from lorchestra import sealed
 from lorchestra.connections import Connection
 from lorchestra.jobs.ingester import _Quarantine, _records
+from lorchestra.sealed import KeyRing
 from lorchestra.stack_clients.event_client import upsert_objects
 from lorchestra.warehouse import Warehouse
 
 
+@pytest.mark.parametrize("encrypted", [False, True])
 def test_bad_lines_and_missing_ids_keep_their_line_numbers(
-    duckdb_warehouse: Warehouse, home: Path, tmp_path: Path
+    duckdb_warehouse: Warehouse, home: Path, tmp_path: Path, encrypted: bool
 ) -> None:
     source = tmp_path / "extract.jsonl"
     source.write_text(
@@ -23,11 +28,16 @@ def test_bad_lines_and_missing_ids_keep_their_line_numbers(
         '{"note": "CANARY no id"}\n'
         '{"id": "c"}\n'
     )
+    ring = KeyRing(bytes(range(32))) if encrypted else None
+    if ring is not None:  # as the ingester does: the extract sealed, the clear file gone
+        clear, source = source, sealed.seal_file(source, ring)
+        clear.unlink()
+        assert b"CANARY" not in source.read_bytes()
     connection = Connection("c/email", "gmail", "c", "email", "tap", "id")
-    quarantine = _Quarantine(home, "run-1", connection)
+    quarantine = _Quarantine(home, "run-1", connection, ring)
     result = upsert_objects(
         duckdb_warehouse,
-        _records(source, quarantine),
+        _records(source, quarantine, ring),
         source_system="gmail",
         connection_name="c",
         object_type="email",
@@ -38,7 +48,9 @@ def test_bad_lines_and_missing_ids_keep_their_line_numbers(
         quarantine.add_rejection(rejection.position, rejection.reason)
     quarantine.write(source)
     assert result.inserted == 3 and quarantine.bad_lines == 2 and result.rejected == 1
-    entries = [json.loads(line) for line in quarantine.path.read_text().splitlines()]
+    assert quarantine.path.name.endswith(".jsonl.enc" if encrypted else ".jsonl")
+    assert (b"CANARY" in quarantine.path.read_bytes()) is not encrypted
+    entries = [json.loads(line) for line in sealed.iter_lines(quarantine.path, ring)]
     assert [e["line"] for e in entries] == [2, 4, 5]
     assert entries[2]["raw"] == '{"note": "CANARY no id"}'
     assert all("CANARY" not in e["reason"] for e in entries)
@@ -58,7 +70,7 @@ def test_singer_bookkeeping_never_reaches_the_payload(
         }) + "\n")  # fmt: skip
         result = upsert_objects(
             duckdb_warehouse,
-            _records(source, _Quarantine(home, f"run-{run}", connection)),
+            _records(source, _Quarantine(home, f"run-{run}", connection, None), None),
             source_system="csv",
             connection_name="c",
             object_type="row",

@@ -25,7 +25,10 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
   helpers (``write_private``, ``private_dir``).
 - **parse_instant / parse_timestamp / isoformat_utc** — the one time parser.
 - **error_summary / first_line** — one-line summaries of exceptions whose messages are safe.
-- The error types, drawn as a tree in ``lorchestra.errors``.
+- **NotPHI** — tag a job parameter that can never identify anyone
+  (``account: Annotated[str | None, NotPHI] = None``); every other value is recorded masked.
+- The error types, drawn as a tree in ``lorchestra.errors``; raise **JobSkipped** when a job
+  has nothing it can do here (its source is not configured).
 
 Packages also contribute named queries (``lorchestra.queries``: a module whose directory holds
 ``.sql`` files) and job definitions and pipeline steps (``lorchestra.definitions``); see
@@ -38,6 +41,7 @@ from lorchestra.api._run import Run, current_run
 from lorchestra.errors import (
     ConfigError,
     InvalidJobArguments,
+    JobSkipped,
     LorchestraError,
     TerminalWarehouseError,
     TransientWarehouseError,
@@ -47,6 +51,7 @@ from lorchestra.errors import (
     first_line,
 )
 from lorchestra.home import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_dir, write_private
+from lorchestra.phi import NotPHI
 from lorchestra.stack_clients.event_client import (
     Rejection,
     UpsertResult,
@@ -64,7 +69,9 @@ __all__ = [
     "Column",
     "ConfigError",
     "InvalidJobArguments",
+    "JobSkipped",
     "LorchestraError",
+    "NotPHI",
     "Rejection",
     "Row",
     "Run",

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from lorchestra import __version__
-from lorchestra.cli import connections, doctor, history, jobs, pipelines, run_job, warehouse_cmds
+from lorchestra.cli import (
+    connections,
+    doctor,
+    history,
+    jobs,
+    keys_cmds,
+    pipelines,
+    run_job,
+    warehouse_cmds,
+)
 from lorchestra.cli._common import AppState, set_state
 
 app = typer.Typer(
@@ -23,6 +32,8 @@ app.add_typer(history.stats_app, name="stats")
 app.add_typer(history.runs_app, name="runs")
 app.add_typer(connections.connections_app, name="connections")
 app.add_typer(connections.taps_app, name="taps")
+app.add_typer(keys_cmds.key_app, name="key")
+app.add_typer(keys_cmds.backup_app, name="backup")
 app.command("run-job", context_settings=run_job.CONTEXT)(run_job.run_job_command)
 app.command("run")(pipelines.run_command)
 app.command("status")(pipelines.status_command)

@@ -76,7 +76,18 @@ def prepare_home(current: Settings) -> Path:
         level=current.logging.level,
         console_level="debug" if app.debug else ("info" if app.verbose else "warning"),
     )
+    keep_private(home)
     return home
+
+
+def keep_private(home: Path) -> None:
+    """Restore 0700/0600 on anything in the home that became looser, and say so in the log."""
+    from lorchestra.logs import get_logger
+    from lorchestra.permissions import restore
+
+    fixed = restore(home)
+    if fixed:
+        get_logger(__name__).warning("home.permissions_restored", entries=len(fixed))
 
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -103,12 +114,16 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    from lorchestra.phi import scrub
+
+    typer.echo(f"error: {scrub(message)}", err=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+    from lorchestra.phi import scrub
+
+    typer.echo(f"warning: {scrub(message)}", err=True)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -150,16 +165,26 @@ def print_rows(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=plain(title) if title else None, show_lines=False)
     for col in cols:
-        table.add_column(col)
+        table.add_column(plain(col))
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in cols))
+        table.add_row(*(plain(_cell(row.get(c))) for c in cols))
     # Off a terminal rich assumes 80 columns; widen so piped output is not truncated.
     width = None if sys.stdout.isatty() else 240
     Console(soft_wrap=True, width=width).print(table)
     if not rows:
         typer.echo("(no rows)")
+
+
+def plain(text: str) -> Any:
+    """``text`` as a rich ``Text``: shown literally, never read as markup or emoji codes.
+
+    Values come from the warehouse and from records; ``[b]`` or ``:smile:`` in them is data.
+    """
+    from rich.text import Text
+
+    return Text(text)
 
 
 def _cell(value: Any) -> str:

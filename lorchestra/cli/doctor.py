@@ -12,6 +12,7 @@ from lorchestra.cli._common import handle_errors, print_json, print_rows, state
 from lorchestra.discovery import discover, find_job
 from lorchestra.errors import ConfigError, LorchestraError, error_summary
 from lorchestra.home import permission_problem
+from lorchestra.permissions import loose_entries, restore
 from lorchestra.warehouse import open_warehouse
 
 if TYPE_CHECKING:
@@ -24,8 +25,16 @@ Check = tuple[str, bool | None, str]  # ok: True; FAIL: False; warn (does not fa
 @handle_errors
 def doctor_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="Make the home and everything in it owner-only (0700/0600)."),
+    ] = False,
 ) -> None:
-    """Check that lorchestra can run here; exits 1 when anything fails."""
+    """Check that lorchestra can run here; exits 1 when anything fails.
+
+    Every file and directory in the data home must be owner-only; --fix repairs those that
+    are not (the home itself included).
+    """
     from lorchestra.config import load_settings
 
     checks: list[Check] = []
@@ -37,7 +46,9 @@ def doctor_command(
         checks.append(("configuration", False, str(exc)))
         _finish(checks, as_json)
         return
+    fixed = restore(current.home, include_home=True) if fix else []
     checks.append(_home_check(current))
+    checks.append(_home_entries_check(current, len(fixed)))
     checks.append(_guard("warehouse", lambda: _warehouse_check(current)))
     checks.append(_meltano_check(current))
     checks.append(_guard("connections", lambda: _connections_check(current)))
@@ -90,6 +101,20 @@ def _home_check(current: Settings) -> Check:
         return ("data home", True, f"{home} (created on first run)")
     problem = permission_problem(home)
     return ("data home", problem is None, problem or f"{home} is private (0700)")
+
+
+def _home_entries_check(current: Settings, fixed: int) -> Check:
+    loose = loose_entries(current.home, include_home=False)
+    if loose:
+        shown = ", ".join(e.describe(current.home) for e in loose[:10])
+        more = f" and {len(loose) - 10} more" if len(loose) > 10 else ""
+        return (
+            "home files",
+            False,
+            f"{len(loose)} not owner-only: {shown}{more}; run `lorchestra doctor --fix`",
+        )
+    detail = "every file 0600, every directory 0700"
+    return ("home files", True, detail + (f" ({fixed} repaired)" if fixed else ""))
 
 
 def _warehouse_check(current: Settings) -> str:

@@ -13,6 +13,7 @@ import typer
 
 from lorchestra.cli._common import (
     handle_errors,
+    plain,
     prepare_home,
     print_json,
     print_rows,
@@ -51,6 +52,10 @@ def run_command(
         warn(problem)
     steps, on_failure = plan(catalog, target)
     prepared = validate(steps)  # refuse before opening (or creating) anything
+    if not dry_run:
+        from lorchestra.keys import ring_for
+
+        ring_for(current)  # encryption on without a key: one usage error, not a failed step each
     warehouse = open_warehouse(current, read_only=dry_run)
     display = _Display(as_json, steps)
     try:
@@ -112,7 +117,7 @@ class _Display:
         for column in ("stage", "job", "status", "records", "changes", "time"):
             table.add_column(column)
         for step in self.steps:
-            table.add_row(
+            cells = (
                 step.stage,
                 step.job_id,
                 step.label,
@@ -120,6 +125,7 @@ class _Display:
                 step.changes or "",
                 f"{step.outcome.duration_s:.1f}s" if step.outcome else "",
             )
+            table.add_row(*(plain(cell) for cell in cells))
         return table
 
     def summary(self, run: PipelineRun) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +24,9 @@ from lorchestra.stack_clients.event_client import UpsertResult, apply_rows
 from lorchestra.warehouse import installed_tables, open_warehouse
 from lorchestra.warehouse.registry import table_load_errors
 
+if TYPE_CHECKING:
+    from lorchestra.config import Settings
+
 Format = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
 
 
@@ -37,14 +41,23 @@ def _fmt(fmt: str, as_json: bool, as_csv: bool) -> str:
 
 
 @handle_errors
-def init_command() -> None:
+def init_command(
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--encrypt", help="Encrypt this home's backups, extracts and quarantine files."
+        ),
+    ] = False,
+) -> None:
     """Create the data home, the dataset and every installed package's tables (safe to re-run).
 
     The core's own tables (event_log, raw_objects) and those each installed package declares
     under the ``lorchestra.tables`` entry-point group, with BigQuery partitioning and clustering.
     """
     current = settings()
-    prepare_home(current)
+    home = prepare_home(current)
+    if encrypt:
+        _turn_on_encryption(current, home)
     tables = installed_tables()
     for problem in table_load_errors():
         warn(problem)
@@ -55,6 +68,16 @@ def init_command() -> None:
         warehouse.close()
     where = current.duckdb_path if warehouse.backend == "duckdb" else current.bigquery.dataset
     typer.echo(f"Initialised {warehouse.backend} warehouse at {where}: {', '.join(tables)}.")
+
+
+def _turn_on_encryption(current: Settings, home: Path) -> None:
+    from lorchestra.home import open_private
+    from lorchestra.keys import MARKER, init_key, where
+
+    ring, made = init_key(current)
+    os.close(open_private(home / MARKER, "w"))
+    verb = "created" if made else "existing"
+    typer.echo(f"Encryption on, with the {verb} key {ring.current_id} in {where(current)}.")
 
 
 @handle_errors
@@ -68,26 +91,42 @@ def sql_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
 ) -> None:
-    """Run GoogleSQL against the warehouse; read-only unless --write."""
-    from lorchestra.warehouse.sql import is_read_only
+    """Run GoogleSQL against the warehouse; read-only unless --write.
 
+    Read-only statements (as the engine types them) run with no file, network or extension
+    access; anything else needs --write.
+    """
     text = statement if statement is not None else sys.stdin.read()
     if not text.strip():
         raise UsageError("No SQL given: pass it as an argument or on stdin.")
-    read_only = is_read_only(text)
-    if not read_only and not write:
-        raise UsageError("This statement changes data or schema; add --write to run it.")
+    fmt = _fmt("table", as_json, as_csv)
     current = settings()
     prepare_home(current)
-    warehouse = open_warehouse(current, read_only=read_only)
+    rows = _run_sql(current, text, None, write=write)
+    if rows is None:
+        typer.echo("OK")
+    else:
+        print_rows(rows, fmt=fmt)
+
+
+def _run_sql(
+    current: Settings, text: str, params: dict[str, str] | None, *, write: bool
+) -> list[dict[str, Any]] | None:
+    """Rows of a read-only statement (run sandboxed), or None once a --write one ran."""
+    from lorchestra.warehouse.readonly import open_sandboxed, require_read_only
+
+    sandbox = open_sandboxed(current)
     try:
-        if read_only:
-            print_rows(warehouse.query(text), fmt=_fmt("table", as_json, as_csv))
-        else:
-            warehouse.execute(text)
-            typer.echo("OK")
+        if require_read_only(sandbox, text, write=write):
+            return sandbox.query(text, params)
+    finally:
+        sandbox.close()
+    warehouse = open_warehouse(current)
+    try:
+        warehouse.execute(text, params)
     finally:
         warehouse.close()
+    return None
 
 
 @handle_errors
@@ -97,10 +136,16 @@ def query_command(
         list[str] | None, typer.Option("--param", "-p", help="Query parameter as key=value.")
     ] = None,
     list_all: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow a query that changes data or files.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print rows as CSV.")] = False,
 ) -> None:
-    """Run a named query from lorchestra, an installed package, or <home>/queries/."""
+    """Run a named query from lorchestra, an installed package, or <home>/queries/.
+
+    Read-only like `lorchestra sql`: a query that changes data or files needs --write.
+    """
     current = settings()
     if list_all or name is None:
         queries = list_queries(current.home)
@@ -127,22 +172,30 @@ def query_command(
     missing = [p for p in query.params if p not in params]
     if missing:
         raise UsageError(f"Query {name!r} needs --param for: {', '.join(missing)}.")
+    fmt = _fmt("table", as_json, as_csv)
     prepare_home(current)
-    warehouse = open_warehouse(current, read_only=True)
-    try:
-        rows = warehouse.query(query.sql, {k: params[k] for k in query.params})
-    finally:
-        warehouse.close()
-    print_rows(rows, fmt=_fmt("table", as_json, as_csv))
+    rows = _run_sql(current, query.sql, {k: params[k] for k in query.params}, write=write)
+    if rows is None:
+        typer.echo("OK")
+    else:
+        print_rows(rows, fmt=fmt)
 
 
 @handle_errors
 def replay_command(
     files: Annotated[list[Path], typer.Argument(help="Backup JSONL files to re-apply.")],
 ) -> None:
-    """Re-apply JSONL backups to the warehouse; safe to run any number of times."""
+    """Re-apply JSONL backups (clear or encrypted) to the warehouse; safe to run again."""
+    from lorchestra.keys import load_ring
+    from lorchestra.sealed import SealedFileError, is_sealed
+
     current = settings()
     prepare_home(current)
+    ring = None
+    if any(is_sealed(path) for path in files if path.is_file()):
+        ring = load_ring(current)
+        if ring is None:
+            fail("These backups are encrypted and no key is configured (LORCHESTRA_KEY_FILE).", 2)
     warehouse = open_warehouse(current)
     try:
         for path in files:
@@ -150,8 +203,8 @@ def replay_command(
                 fail(f"Backup file {path} does not exist.", 2)
             totals: dict[str, UpsertResult] = {}
             try:
-                batches = list(read_backup(path, current.warehouse.batch_size))
-            except ValueError as exc:
+                batches = list(read_backup(path, current.warehouse.batch_size, ring))
+            except (ValueError, SealedFileError) as exc:
                 fail(str(exc), 2)
             for spec, rows in batches:
                 result = apply_rows(warehouse, spec, rows, backup=False)

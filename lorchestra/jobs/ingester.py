@@ -8,6 +8,11 @@ runs the extractor through the ingestor, streams the JSONL through ``upsert_obje
 ``ingest.failed``. Malformed lines and records without an id are rejected, counted and written
 with their reason to a quarantine file (0600) in the data home; the rest loads. A tap failure
 fails the job and writes nothing to the object tables.
+
+With encryption on (:mod:`lorchestra.keys`) the extract is sealed as soon as Meltano's target
+has finished writing it — the clear JSONL exists only while the tap runs and for the moment it
+takes to encrypt it, then is deleted — and the load reads the sealed copy; quarantine files are
+written sealed.
 """
 
 from __future__ import annotations
@@ -16,16 +21,19 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
-from lorchestra import api
+from lorchestra import api, sealed
 from lorchestra.config import Settings
 from lorchestra.connections import Connection, select, select_all
 from lorchestra.errors import JobSkipped, LorchestraError, first_line
 from lorchestra.home import open_private, private_dir
+from lorchestra.keys import ring_for
+from lorchestra.phi import NotPHI
 from lorchestra.run_context import current_run, new_run_id
+from lorchestra.sealed import KeyRing
 from lorchestra.stack_clients.event_client import emit, upsert_objects
 from lorchestra.timespec import isoformat_utc, parse_timestamp
 from lorchestra.warehouse.base import Warehouse
@@ -49,9 +57,9 @@ def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
 
     def job(
         bq_client: Warehouse,
-        account: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        account: Annotated[str | None, NotPHI] = None,
+        since: Annotated[str | None, NotPHI] = None,
+        until: Annotated[str | None, NotPHI] = None,
         full_refresh: bool = False,
     ) -> dict[str, Any]:
         settings = _settings()
@@ -87,8 +95,8 @@ extract_stripe = _source_job(
 def extract(
     bq_client: Warehouse,
     connection: str,
-    since: str | None = None,
-    until: str | None = None,
+    since: Annotated[str | None, NotPHI] = None,
+    until: Annotated[str | None, NotPHI] = None,
     full_refresh: bool = False,
 ) -> dict[str, Any]:
     """Extract one configured connection (by its key or connection name)."""
@@ -138,6 +146,7 @@ def ingest_connection(
 
     run = current_run()
     run_id = run.run_id if run else new_run_id()
+    ring = ring_for(settings)  # before the tap runs: no key, no extract
     tap_config = connection.tap_config(os.environ)
     window_end = until or isoformat_utc(datetime.now(UTC))
     if since is None and not full_refresh:
@@ -177,10 +186,13 @@ def ingest_connection(
             **common,
         )
         raise IngestError(f"Extraction for {connection.key} failed: {message}") from exc
-    quarantine = _Quarantine(settings.home, run_id, connection)
+    if ring is not None:
+        clear, path = path, sealed.seal_file(path, ring)
+        clear.unlink()
+    quarantine = _Quarantine(settings.home, run_id, connection, ring)
     result = upsert_objects(
         bq_client,
-        _records(path, quarantine),
+        _records(path, quarantine, ring),
         source_system=connection.source_system,
         connection_name=connection.connection_name,
         object_type=connection.object_type,
@@ -208,12 +220,13 @@ def ingest_connection(
     return counts
 
 
-def _records(path: Path, quarantine: _Quarantine) -> Iterator[Any]:
+def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Iterator[Any]:
     import ingestor
 
     # Singer bookkeeping (_sdc_extracted_at, _sdc_batched_at, ...) changes on every run of
     # some taps: it never reaches the payload, so re-extracting unchanged data is unchanged.
-    for item in ingestor.iter_jsonl_records(path, on_error="yield", strip_sdc=True):
+    lines = sealed.iter_lines(path, ring)
+    for item in ingestor.iter_jsonl_records(path, on_error="yield", lines=lines, strip_sdc=True):
         if isinstance(item, ingestor.BadLine):
             quarantine.add_bad_line(item.line_number, item.reason)
             continue
@@ -227,8 +240,13 @@ class _Quarantine:
     file, so the raw lines are read once however many records were rejected.
     """
 
-    def __init__(self, home: Path, run_id: str, connection: Connection) -> None:
+    def __init__(
+        self, home: Path, run_id: str, connection: Connection, ring: KeyRing | None
+    ) -> None:
+        self.ring = ring
         self.path = home / "quarantine" / run_id / f"{_slug(connection.key)}.jsonl"
+        if ring is not None:
+            self.path = sealed.sealed_path(self.path)
         self.relative_path = str(self.path.relative_to(home))
         self.bad_lines = 0
         self._bad_line_numbers: list[int] = []
@@ -252,16 +270,20 @@ class _Quarantine:
             return
         wanted = {number for number, _ in self._entries}
         raw: dict[int, str] = {}
-        with source.open("rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                if number in wanted:
-                    raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
+        for number, line in enumerate(sealed.iter_lines(source, self.ring), start=1):
+            if number in wanted:
+                raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
         private_dir(self.path.parent)
+        lines = b"".join(
+            orjson.dumps({"line": number, "reason": reason, "raw": raw.get(number)}) + b"\n"
+            for number, reason in sorted(self._entries)
+        )
+        if self.ring is not None:
+            sealed.append(self.path, lines, self.ring)
+            return
         fd = open_private(self.path, "a")
         try:
-            for number, reason in sorted(self._entries):
-                entry = {"line": number, "reason": reason, "raw": raw.get(number)}
-                os.write(fd, orjson.dumps(entry) + b"\n")
+            os.write(fd, lines)
         finally:
             os.close(fd)
 

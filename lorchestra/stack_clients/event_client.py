@@ -24,8 +24,10 @@ import orjson
 
 from lorchestra.backup import append_backup, backup_path
 from lorchestra.errors import WarehouseError
+from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
 from lorchestra.run_context import current_run, new_run_id
+from lorchestra.sealed import KeyRing, sealed_path
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.registry import table_spec
 from lorchestra.warehouse.schema import EVENT_LOG, RAW_OBJECTS, TableSpec
@@ -306,7 +308,7 @@ def _apply(
     batch: the warehouse releases the GIL, so on two cores preparing and writing overlap.
     """
     size = batch_size or _configured_batch_size()
-    target = _backup_target(spec) if backup else None
+    target, ring = _backup_target(spec) if backup else (None, None)
     in_flight: tuple[Future[dict[str, str]], int, list[tuple[str, str]]] | None = None
     number = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lorchestra-merge") as pool:
@@ -320,7 +322,7 @@ def _apply(
                 order.append((key, row[spec.hash_column or ""]))
             final = list(latest.values())
             if target is not None:
-                append_backup(target, spec, final)
+                append_backup(target, spec, final, ring)
                 if str(target) not in result.backup_files:
                     result.backup_files.append(str(target))
             if in_flight is not None:
@@ -364,11 +366,14 @@ def _count(order: list[tuple[str, str]], existing: dict[str, str], result: Upser
         seen[key] = digest
 
 
-def _backup_target(spec: TableSpec) -> Path | None:
+def _backup_target(spec: TableSpec) -> tuple[Path | None, KeyRing | None]:
+    """Where this run backs up ``spec``'s batches, and the key ring when they are sealed."""
     run = current_run()
     if run is None or run.home is None:
-        return None
-    return backup_path(run.home, spec.backup_kind, run.run_id, run.started_at)
+        return None, None
+    ring = ring_for(run.settings) if run.settings is not None else None
+    path = backup_path(run.home, spec.backup_kind, run.run_id, run.started_at)
+    return (sealed_path(path) if ring else path), ring
 
 
 def _configured_batch_size() -> int:

@@ -12,8 +12,14 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
 
 
-def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
-    """Open the backend ``settings`` select; tables are created on first use."""
+def open_warehouse(
+    settings: Settings, *, read_only: bool = False, sandboxed: bool = False
+) -> Warehouse:
+    """Open the backend ``settings`` select; tables are created on first use.
+
+    ``sandboxed`` (with ``read_only``) is for read-only user SQL: on DuckDB no file, network or
+    extension access and a locked configuration (:mod:`lorchestra.warehouse.readonly`).
+    """
     if settings.warehouse.backend == "bigquery":
         from lorchestra.warehouse.bigquery_backend import BigQueryWarehouse
 
@@ -25,7 +31,7 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
 
     path = settings.duckdb_path
     if read_only and not path.exists():
-        warehouse = DuckDBWarehouse(":memory:")
+        warehouse = DuckDBWarehouse(":memory:", sandboxed=sandboxed)
     else:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         warehouse = DuckDBWarehouse(
@@ -33,6 +39,7 @@ def open_warehouse(settings: Settings, *, read_only: bool = False) -> Warehouse:
             lock_timeout=settings.duckdb.lock_timeout,
             read_only=read_only,
             memory_limit=settings.duckdb.memory_limit,
+            sandboxed=sandboxed and read_only,
         )
     if not read_only or warehouse.path == ":memory:":
         warehouse.ensure_tables(installed_tables().values())

@@ -98,6 +98,19 @@ class BigQueryWarehouse:
         if batch:
             yield batch
 
+    def statement_types(self, sql: str) -> list[str]:
+        """BigQuery's type of the statement (``SELECT``, ``INSERT``, ``CREATE_TABLE``, ...),
+        from a dry run: nothing runs and nothing is billed."""
+        qualified = qualify_for_bigquery(sql, self.project, self.dataset)
+        config = self._bq.QueryJobConfig(dry_run=True, use_query_cache=False)
+        job = self._call(lambda: self.client.query(qualified, job_config=config, job_retry=None))
+        kind = getattr(job, "statement_type", None)
+        if not kind:
+            raise TerminalWarehouseError(
+                "BigQuery's dry run did not say what kind of statement this is; it is not run."
+            )
+        return [str(kind)]
+
     # -- writing ---------------------------------------------------------------------------
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         with_retries(lambda: self._run(sql, params).result())

@@ -3,7 +3,9 @@
 GoogleSQL is transpiled with sqlglot (cached). Batches are staged as Arrow tables registered
 with DuckDB and applied with one MERGE inside a transaction, so a failed batch leaves the table
 as it was. DuckDB lets one process write a file at a time: a second run waits for the lock up
-to ``lock_timeout`` seconds, then fails with a message saying so.
+to ``lock_timeout`` seconds, then fails with a message saying so. A ``sandboxed`` warehouse
+(what read-only SQL runs on, :mod:`lorchestra.warehouse.readonly`) has external access —
+files, network, extensions — disabled and its configuration locked.
 """
 
 from __future__ import annotations
@@ -61,10 +63,11 @@ class DuckDBWarehouse:
         lock_timeout: float = 30.0,
         read_only: bool = False,
         memory_limit: str | None = None,
+        sandboxed: bool = False,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
-        self._con = _connect(self.path, lock_timeout, read_only)
+        self._con = _connect(self.path, lock_timeout, read_only, sandboxed)
         self._con.execute("SET TimeZone = 'UTC'")
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
@@ -72,6 +75,8 @@ class DuckDBWarehouse:
             # A 20k-record batch is ~40 MB of JSON, past the 16 MiB default: without this every
             # batch's commit would checkpoint the whole file. DuckDB checkpoints on close.
             self._con.execute("SET checkpoint_threshold = '1GB'")
+        if sandboxed:
+            self._con.execute("SET lock_configuration = true")
         self._known_tables: set[str] = set()
 
     # -- reading ---------------------------------------------------------------------------
@@ -93,6 +98,15 @@ class DuckDBWarehouse:
                 yield [_row(names, json_cols, values) for values in chunk]
         finally:
             cursor.close()
+
+    def statement_types(self, sql: str) -> list[str]:
+        """DuckDB's own parser's type of each statement of ``sql`` once transpiled."""
+        try:
+            statements = self._con.extract_statements(to_duckdb(sql))
+        except duckdb.Error as exc:
+            message = str(exc).strip().splitlines()[0]
+            raise TerminalWarehouseError(f"DuckDB cannot parse the statement: {message}") from None
+        return [str(statement.type).rsplit(".", 1)[-1] for statement in statements]
 
     # -- writing ---------------------------------------------------------------------------
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
@@ -218,12 +232,22 @@ def _size(text: str) -> str:
     return cleaned
 
 
-def _connect(path: str, lock_timeout: float, read_only: bool) -> duckdb.DuckDBPyConnection:
+_SANDBOX: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def _connect(
+    path: str, lock_timeout: float, read_only: bool, sandboxed: bool = False
+) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
+    config: dict[str, Any] = dict(_SANDBOX) if sandboxed else {}
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            return duckdb.connect(path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise TerminalWarehouseError(f"Cannot open DuckDB file {path}: {exc}") from None
@@ -242,6 +266,11 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | N
         con.execute(sql, dict(params) if params else None)
     except duckdb.TransactionException as exc:
         raise TransientWarehouseError(f"DuckDB transaction conflict: {exc}") from None
+    except duckdb.PermissionException as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise TerminalWarehouseError(
+            f"Refused: read-only SQL has no file, network or extension access ({message})."
+        ) from None
     except duckdb.Error as exc:
         raise TerminalWarehouseError(
             f"DuckDB rejected the statement: {first_line(exc, limit=1000)}"

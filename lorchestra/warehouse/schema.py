@@ -28,6 +28,7 @@ class Column:
     name: str
     type: str  # GoogleSQL: STRING, INT64, FLOAT64, BOOL, TIMESTAMP, JSON
     required: bool = False
+    phi: bool = True  # may hold PHI (lorchestra.phi); False only for ids, types and timestamps
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -111,18 +112,26 @@ class TableSpec:
 def _with_bookkeeping(columns: tuple[Column, ...], spec: TableSpec) -> tuple[Column, ...]:
     """Add the hash and first/last-seen columns a keyed table needs, where it lacks them."""
     present = {c.name for c in columns}
-    wanted = [Column(spec.hash_column or HASH_COLUMN, "STRING", required=True)]
+    wanted = [Column(spec.hash_column or HASH_COLUMN, "STRING", required=True, phi=False)]
     if not spec.insert_only and not spec.touch:
-        wanted += [Column(FIRST_SEEN, "TIMESTAMP", True), Column(LAST_SEEN, "TIMESTAMP", True)]
+        wanted += [
+            Column(FIRST_SEEN, "TIMESTAMP", required=True, phi=False),
+            Column(LAST_SEEN, "TIMESTAMP", required=True, phi=False),
+        ]
     return columns + tuple(c for c in wanted if c.name not in present)
 
 
-def columns(spec: str) -> tuple[Column, ...]:
-    """Parse ``"name TYPE[!], ..."`` (``!`` marks a required column): a compact column list."""
+def columns(spec: str, not_phi: tuple[str, ...] = ()) -> tuple[Column, ...]:
+    """Parse ``"name TYPE[!], ..."`` (``!`` marks a required column): a compact column list.
+
+    ``not_phi`` names the columns that never hold PHI (ids, types, timestamps).
+    """
     parsed = []
     for part in spec.split(","):
         name, type_ = part.split()
-        parsed.append(Column(name, type_.rstrip("!"), type_.endswith("!")))
+        parsed.append(
+            Column(name, type_.rstrip("!"), type_.endswith("!"), phi=name not in not_phi)
+        )
     return tuple(parsed)
 
 
@@ -132,7 +141,13 @@ EVENT_LOG = TableSpec(
         "event_id STRING!, event_type STRING!, source_system STRING, connection_name STRING, "
         "target_object_type STRING, event_schema_ref STRING, correlation_id STRING, "
         "trace_id STRING, created_at TIMESTAMP!, status STRING, error_message STRING, "
-        "payload JSON"
+        "payload JSON",
+        # Telemetry only: argument values and error messages are masked before they get here.
+        not_phi=(
+            "event_id", "event_type", "source_system", "connection_name", "target_object_type",
+            "event_schema_ref", "correlation_id", "trace_id", "created_at", "status",
+            "error_message", "payload",
+        ),
     ),
     partition_by="created_at",
     cluster_by=("source_system", "event_type"),
@@ -144,7 +159,11 @@ RAW_OBJECTS = TableSpec(
     name="raw_objects",
     columns=columns(
         "idem_key STRING!, source_system STRING!, connection_name STRING!, "
-        "object_type STRING!, schema_ref STRING, external_id STRING!, payload JSON"
+        "object_type STRING!, schema_ref STRING, external_id STRING!, payload JSON",
+        not_phi=(
+            "idem_key", "source_system", "connection_name", "object_type", "schema_ref",
+            "external_id",
+        ),
     ),
     cluster_by=("source_system", "connection_name", "object_type", "idem_key"),
     key="idem_key",

@@ -15,8 +15,6 @@ from sqlglot.errors import ParseError
 from lorchestra.errors import TerminalWarehouseError
 from lorchestra.warehouse.schema import TableSpec
 
-_READ_ONLY = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Describe)
-
 
 def merge_sql(spec: TableSpec, stage: str) -> str:
     """One MERGE applying a staged batch: new keys insert, changed hashes update, rest touch."""
@@ -93,15 +91,6 @@ def qualify_for_bigquery(sql: str, project: str, dataset: str) -> str:
                 table.set("catalog", exp.to_identifier(project))
         out.append(tree.sql(dialect="bigquery"))
     return ";\n".join(out)
-
-
-def is_read_only(sql: str) -> bool:
-    """True when every statement in ``sql`` only reads (SELECT and friends)."""
-    try:
-        trees = sqlglot.parse(sql, read="bigquery")
-    except ParseError:
-        return False
-    return bool(trees) and all(tree is not None and isinstance(tree, _READ_ONLY) for tree in trees)
 
 
 def _first_error(exc: ParseError) -> str:

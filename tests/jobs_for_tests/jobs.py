@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from lorchestra.api import NotPHI
 from lorchestra.stack_clients.event_client import upsert_objects
 
 CANARY_NAME = "Zebedee Quxworthy"
@@ -14,9 +15,9 @@ CANARY_PHONE = "555-0199-7731"
 
 def hello(
     bq_client: Any,
-    account: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    account: Annotated[str | None, NotPHI] = None,
+    since: Annotated[str | None, NotPHI] = None,
+    until: Annotated[str | None, NotPHI] = None,
     count: int = 2,
     ratio: float = 0.5,
     verbose: bool = False,

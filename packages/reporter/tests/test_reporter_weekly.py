@@ -205,6 +205,32 @@ def test_pdf_holds_scores_and_bands(week_seeder: Any, run_job: RunJob, home: Pat
     assert "Clients without activity 2" in " ".join(summary.pages[0].extract_text().split())
 
 
+@pytest.mark.parametrize("subset_library", [True, False])
+def test_pdf_fonts_without_fonttools_chatter(
+    subset_library: bool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With HarfBuzz-Subset the fonts are subset; without it (simulated by hiding the library
+    from WeasyPrint) they are embedded whole: no fallback warning, and no fontTools subsetting
+    (whose debug lines list the characters a report uses)."""
+    import logging
+
+    from pypdf import PdfReader
+    from weasyprint.pdf import fonts
+    from weasyprint.text import ffi
+
+    from reporter.weekly_render import harfbuzz_subset, to_pdf
+
+    assert harfbuzz_subset(), "libharfbuzz-subset0 is missing; `make install` installs it"
+    if not subset_library:
+        monkeypatch.setattr(ffi, "harfbuzz_subset", None)  # what to_pdf checks
+        monkeypatch.setattr(fonts, "harfbuzz_subset", None)  # what WeasyPrint's subset checks
+    caplog.set_level(logging.DEBUG)
+    pdf = to_pdf("<p style='font-family: DejaVu Sans'>Weekly report ü</p>")
+    assert "Weekly report" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert not [r for r in caplog.records if r.name.startswith("fontTools.subset")]
+
+
 # -- SMTP --------------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -15,12 +15,12 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
 from canonizer._api import canonize, get_transform
-from lorchestra.api import Warehouse, emit, upsert
+from lorchestra.api import NotPHI, Warehouse, emit, upsert
 
 Row = dict[str, Any]
 READ_BATCH = 5_000
@@ -166,7 +166,7 @@ def _route_job(lane: str, doc: str) -> Any:
 
     def job(
         bq_client: Warehouse,
-        source_system: str | None = None,
+        source_system: Annotated[str | None, NotPHI] = None,
         connection: str | None = None,
         full: bool = False,
         dry_run: bool = False,

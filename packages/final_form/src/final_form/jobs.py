@@ -11,10 +11,10 @@ plugin layer: it imports the lorchestra host API; the scoring engine never does.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
 from final_form.rows import build_rows
-from lorchestra.api import Warehouse, emit, parse_timestamp, upsert
+from lorchestra.api import NotPHI, Warehouse, emit, parse_timestamp, upsert
 
 READ_BATCH = 2_000
 
@@ -31,7 +31,7 @@ ORDER BY c.idem_key
 
 def score_measurements(
     bq_client: Warehouse,
-    instrument: str | None = None,
+    instrument: Annotated[str | None, NotPHI] = None,
     full: bool = False,
     dry_run: bool = False,
 ) -> dict[str, Any]:

@@ -11,7 +11,8 @@ bundled sample extractors already remove them with stream maps).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -35,25 +36,30 @@ class BadLine:
 
 @overload
 def iter_jsonl_records(path: str | os.PathLike[str], *, on_error: Literal["raise"],
-                       strip_sdc: bool = ...) -> Iterator[Record]: ...
+                       strip_sdc: bool = ...,
+                       lines: Iterable[bytes] | None = ...) -> Iterator[Record]: ...
 
 
 @overload
 def iter_jsonl_records(path: str | os.PathLike[str], *, on_error: Literal["yield"] = ...,
-                       strip_sdc: bool = ...) -> Iterator[Record | BadLine]: ...
+                       strip_sdc: bool = ...,
+                       lines: Iterable[bytes] | None = ...) -> Iterator[Record | BadLine]: ...
 
 
 def iter_jsonl_records(path: str | os.PathLike[str], *, on_error: OnError = "yield",
-                       strip_sdc: bool = False) -> Iterator[Record | BadLine]:
+                       strip_sdc: bool = False,
+                       lines: Iterable[bytes] | None = None) -> Iterator[Record | BadLine]:
     """Yield each JSON object in `path`; report malformed lines as `BadLine` or raise.
 
     on_error="yield" (default) yields a `BadLine(line_number, reason)` in place of each bad line
-    and carries on; on_error="raise" raises `MalformedLineError` at the first one.
+    and carries on; on_error="raise" raises `MalformedLineError` at the first one. `lines`, when
+    given, are read instead of opening `path` (which then only names them in errors): the host
+    passes the lines of an extract it keeps encrypted.
     """
     if on_error not in ("yield", "raise"):
         raise ValueError(f"on_error must be 'yield' or 'raise', not {on_error!r}.")
-    with open(path, "rb") as handle:
-        for line_number, raw in enumerate(handle, start=1):
+    with _lines(path, lines) as source:
+        for line_number, raw in enumerate(source, start=1):
             line = raw.strip()
             if not line:
                 continue
@@ -84,3 +90,10 @@ def _json_type(value: object) -> str:
     if isinstance(value, str):
         return "string"
     return "array"
+
+
+def _lines(path: str | os.PathLike[str], lines: Iterable[bytes] | None) -> Any:
+    """A context manager over the lines to parse: `lines` as given, or `path` opened."""
+    if lines is not None:
+        return nullcontext(lines)
+    return open(path, "rb")
