@@ -160,7 +160,9 @@ def test_listing_showing_status_and_schedule(home: Path) -> None:
     assert shown["steps"] == ["boom", "greet_three"]
 
     assert runner.invoke(app, ["run", "greet_two"]).exit_code == 0
-    status = {r["job_id"]: r for r in json.loads(runner.invoke(app, ["status", "--json"]).stdout)}
+    result = runner.invoke(app, ["status", "--json"])
+    assert result.exit_code == 1  # boom is overdue: it never ran
+    status = {r["job_id"]: r for r in json.loads(result.stdout)["jobs"]}
     assert status["greet_two"]["status"] == "completed" and status["greet_two"]["overdue"] is False
     assert status["boom"]["status"] == "never run" and status["boom"]["overdue"] is True
     assert status["greet_three"]["overdue"] is False  # no schedule, never overdue

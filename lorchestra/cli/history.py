@@ -1,4 +1,8 @@
-"""``lorchestra stats`` and ``lorchestra runs``: what is in the warehouse and what ran."""
+"""``lorchestra stats`` and ``lorchestra runs``: what is in the warehouse and what ran.
+
+The SQL lives in named queries (``lorchestra/queries/``: raw_counts, canonical_counts,
+job_stats, job_runs, run_events); these commands only run them and render the rows.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from lorchestra.cli._common import (
     settings,
 )
 from lorchestra.errors import UsageError
+from lorchestra.named_queries import find_query
 from lorchestra.warehouse import Warehouse, open_warehouse
 
 stats_app = typer.Typer(no_args_is_help=True, help="Counts of what the warehouse holds.")
@@ -22,23 +27,6 @@ runs_app = typer.Typer(no_args_is_help=True, help="Run history, from event_log."
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Days = Annotated[int, typer.Option("--days", min=1, help="Look back this many days.")]
-
-_RUNS_SQL = """
-SELECT correlation_id AS run_id,
-       MAX(trace_id) AS trace_id,
-       MAX(source_system) AS package,
-       MAX(JSON_VALUE(payload, '$.job')) AS job,
-       MIN(created_at) AS started_at,
-       MAX(CASE WHEN event_type = 'job.completed' THEN 'completed'
-                WHEN event_type = 'job.failed' THEN 'failed' END) AS status,
-       MAX(CAST(JSON_VALUE(payload, '$.duration_s') AS FLOAT64)) AS duration_s,
-       MAX(error_message) AS error
-FROM event_log
-WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
-  AND created_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
-GROUP BY correlation_id
-"""
-
 
 def _open() -> Warehouse:
     current = settings()
@@ -59,12 +47,7 @@ def stats_raw(as_json: JsonFlag = False) -> None:
     """Raw objects by source system, connection and object type."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            "SELECT source_system, connection_name, object_type, COUNT(*) AS objects, "
-            "MAX(last_seen) AS last_seen FROM raw_objects "
-            "GROUP BY source_system, connection_name, object_type "
-            "ORDER BY source_system, connection_name, object_type"
-        )
+        rows = warehouse.query(find_query("raw_counts").sql)
     finally:
         warehouse.close()
     _emit(rows, as_json, "raw_objects")
@@ -76,11 +59,7 @@ def stats_canonical(as_json: JsonFlag = False) -> None:
     """Canonical objects by schema and transform."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            "SELECT canonical_schema, transform_ref, COUNT(*) AS objects, "
-            "MAX(canonicalized_at) AS last_changed FROM canonical_objects "
-            "GROUP BY canonical_schema, transform_ref ORDER BY canonical_schema, transform_ref"
-        )
+        rows = warehouse.query(find_query("canonical_counts").sql)
     finally:
         warehouse.close()
     _emit(rows, as_json, "canonical_objects")
@@ -92,12 +71,7 @@ def stats_jobs(days: Days = 7, as_json: JsonFlag = False) -> None:
     """Job runs of the last --days days: runs, failures and durations per job."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            f"SELECT package, job, COUNT(*) AS runs, COUNTIF(status = 'failed') AS failed, "
-            f"ROUND(AVG(duration_s), 3) AS avg_duration_s, MAX(started_at) AS last_run "
-            f"FROM ({_RUNS_SQL}) GROUP BY package, job ORDER BY package, job",
-            {"days": days},
-        )
+        rows = warehouse.query(find_query("job_stats").sql, {"days": days})
     finally:
         warehouse.close()
     _emit(rows, as_json, f"jobs, last {days} days")
@@ -121,11 +95,10 @@ def runs_list(
         raise UsageError("--status takes completed, failed or running.")
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            f"SELECT * FROM ({_RUNS_SQL}) ORDER BY started_at DESC", {"days": days}
-        )
+        rows = warehouse.query(find_query("job_runs").sql, {"days": days})
     finally:
         warehouse.close()
+    rows.sort(key=lambda r: r["started_at"], reverse=True)
     for row in rows:
         row["status"] = row["status"] or "running"
     if job:
@@ -155,13 +128,7 @@ def runs_show(
     """Every event of one run (or of every job in a pipeline run), in order."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            "SELECT created_at, event_type, status, correlation_id AS run_id, source_system, "
-            "connection_name, target_object_type, error_message, TO_JSON_STRING(payload) AS data "
-            "FROM event_log WHERE correlation_id = @run OR trace_id = @run "
-            "ORDER BY created_at",
-            {"run": run_id},
-        )
+        rows = warehouse.query(find_query("run_events").sql, {"run": run_id})
     finally:
         warehouse.close()
     if not rows:

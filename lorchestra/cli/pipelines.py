@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
-from datetime import UTC, datetime
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,8 +38,10 @@ def run_command(
     Every step is validated first (job installed, parameters accepted); nothing runs if one is
     invalid. Exit code 1 if any job failed.
     """
+    from lorchestra.after_run import after_run
     from lorchestra.definitions import load_catalog
     from lorchestra.pipelines import plan, run_steps, validate
+    from lorchestra.run_lock import hold_run_lock
     from lorchestra.warehouse import open_warehouse
 
     current = settings()
@@ -48,23 +49,26 @@ def run_command(
     catalog = load_catalog(home)
     steps, on_failure = plan(catalog, target)
     prepared = validate(steps)  # refuse before opening (or creating) anything
-    warehouse = open_warehouse(current, read_only=dry_run)
-    display = _Display(as_json, steps)
-    try:
-        with display:
-            run = run_steps(
-                steps,
-                prepared,
-                current,
-                warehouse,
-                on_failure=on_failure,
-                dry_run=dry_run,
-                check_permissions=not state().skip_permission_check,
-                listener=display.update,
-                target=target,
-            )
-    finally:
-        warehouse.close()
+    with hold_run_lock(home) if not dry_run else nullcontext():
+        warehouse = open_warehouse(current, read_only=dry_run)
+        display = _Display(as_json, steps)
+        try:
+            with display:
+                run = run_steps(
+                    steps,
+                    prepared,
+                    current,
+                    warehouse,
+                    on_failure=on_failure,
+                    dry_run=dry_run,
+                    check_permissions=not state().skip_permission_check,
+                    listener=display.update,
+                    target=target,
+                )
+            if not dry_run:
+                after_run(warehouse, current, home, catalog)
+        finally:
+            warehouse.close()
     display.summary(run)
     if not run.ok:
         raise typer.Exit(1)
@@ -143,8 +147,13 @@ class _Display:
 
 @handle_errors
 def status_command(as_json: JsonFlag = False) -> None:
-    """Each job definition's last run and whether it is overdue for its schedule."""
+    """Each job definition's last run, whether it is overdue, and the last data checks.
+
+    Exit code 0 when every job's last run completed, none is overdue and no data check of
+    severity error failed; 1 otherwise (for monitoring). Abandoned runs count as failures.
+    """
     from lorchestra.definitions import load_catalog
+    from lorchestra.health import load_health
     from lorchestra.pipelines import describe_changes
     from lorchestra.warehouse import open_warehouse
 
@@ -153,49 +162,36 @@ def status_command(as_json: JsonFlag = False) -> None:
     catalog = load_catalog(home)
     warehouse = open_warehouse(current, read_only=True)
     try:
-        last = {
-            row["definition"]: row
-            for row in warehouse.query(
-                "SELECT JSON_VALUE(payload, '$.definition') AS definition, created_at, "
-                "event_type, CAST(JSON_VALUE(payload, '$.duration_s') AS FLOAT64) AS duration_s, "
-                "TO_JSON_STRING(JSON_QUERY(payload, '$.counts')) AS counts "
-                "FROM event_log WHERE event_type IN ('job.completed', 'job.failed') "
-                "AND JSON_VALUE(payload, '$.definition') IS NOT NULL "
-                "QUALIFY ROW_NUMBER() OVER (PARTITION BY JSON_VALUE(payload, '$.definition') "
-                "ORDER BY created_at DESC) = 1"
-            )
-        }
+        health = load_health(warehouse, catalog, home)
     finally:
         warehouse.close()
-    now = datetime.now(UTC)
-    rows = []
-    for job_id, definition in sorted(catalog.jobs.items()):
-        seen = last.get(job_id)
-        interval = definition.interval
-        overdue = interval is not None and (
-            seen is None or now - seen["created_at"] > interval * 1.5
-        )
-        rows.append(
-            {
-                "job_id": job_id,
-                "schedule": f"{definition.schedule} {definition.at}" if definition.schedule else "",
-                "last_run": seen["created_at"] if seen else None,
-                "status": ("completed" if seen["event_type"] == "job.completed" else "failed")
-                if seen
-                else "never run",
-                "duration_s": seen["duration_s"] if seen else None,
-                "counts": seen["counts"] if seen else None,
-                "overdue": overdue,
-            }
-        )
     if as_json:
-        print_json(rows)
+        print_json(health.as_dict())
     else:  # a table shows what the counts mean, not the JSON
-        for row in rows:
-            counts = row.pop("counts")
-            row["changes"] = describe_changes(json.loads(str(counts))) if counts else None
-            row["overdue"] = "OVERDUE" if row.pop("overdue") else ""
+        rows = [
+            {
+                "job_id": job.job_id,
+                "schedule": job.schedule,
+                "last_run": job.last_run,
+                "status": job.status,
+                "duration_s": job.duration_s,
+                "changes": describe_changes(job.counts) if job.counts else None,
+                "overdue": "OVERDUE" if job.overdue else "",
+                "error": job.error,
+            }
+            for job in health.jobs
+        ]
         print_rows(rows, title="lorchestra status")
+        if health.checks:
+            print_rows(
+                [check.as_dict() for check in health.checks],
+                title=f"data checks ({health.checks_at:%Y-%m-%d %H:%M} UTC)"
+                if health.checks_at
+                else "data checks",
+            )
+        typer.echo(health.verdict())
+    if not health.ok:
+        raise typer.Exit(1)
 
 
 @handle_errors

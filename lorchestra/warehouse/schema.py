@@ -3,10 +3,13 @@
 A ``TableSpec`` names the columns (GoogleSQL types), the partitioning and clustering BigQuery
 uses, and for object tables the roles the batched upsert needs: the key, the payload hash, the
 columns set only on insert (``first_seen``) and those touched on every sighting (``last_seen``).
+``references`` says which columns point at another table's key (``column -> "table.column"``);
+data checks (``lorchestra check``) and ``lorchestra lineage`` follow them, naming no table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -32,6 +35,7 @@ class TableSpec:
     backup_kind: str = "canonical"
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    references: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -106,6 +110,7 @@ CANONICAL_OBJECTS = TableSpec(
     hash_column="payload_hash",
     insert_only=("first_seen",),
     touch=("last_seen",),
+    references={"source_idem_key": "raw_objects.idem_key"},
     description="Canonical objects derived from raw objects, with lineage.",
 )
 
@@ -120,6 +125,7 @@ CANONICAL_REJECTIONS = TableSpec(
     hash_column="payload_hash",
     insert_only=("first_seen",),
     touch=("last_seen",),
+    references={"source_idem_key": "raw_objects.idem_key"},
     description="Raw objects a transform rejected, with a reason naming field and rule only.",
 )
 
@@ -138,6 +144,7 @@ MEASUREMENT_EVENTS = TableSpec(
     insert_only=("first_seen",),
     touch=("last_seen",),
     backup_kind="measurement",
+    references={"source_idem_key": "canonical_objects.idem_key"},
     description="One scored instrument per questionnaire response.",
 )
 
@@ -154,6 +161,7 @@ OBSERVATIONS = TableSpec(
     insert_only=("first_seen",),
     touch=("last_seen",),
     backup_kind="measurement",
+    references={"event_key": "measurement_events.event_key"},
     description="One row per item and per scale of a measurement event.",
 )
 
