@@ -183,8 +183,8 @@ def freshness(
                 f"freshness:{conn.key}",
                 "error",
                 int(stale),
-                f"nothing from {conn.connection_name} ({conn.object_type}) for over {hours:g} h"
-                + ("" if seen is None else f"; newest {seen:%Y-%m-%d %H:%M} UTC"),
+                f"{conn.connection_name} ({conn.object_type}) delivered within {hours:g} h; "
+                + ("nothing received yet" if seen is None else f"newest {seen:%Y-%m-%d %H:%M} UTC"),
             )
         )
     return results

@@ -42,7 +42,8 @@ class Health:
     def verdict(self) -> str:
         """One line: "healthy: ..." or what is wrong, naming the jobs and checks."""
         if self.ok:
-            return f"healthy: {len(self.jobs)} job(s), none failed or overdue; data checks pass."
+            checks = f"{len(self.checks)} data checks pass" if self.checks else "no data checks yet"
+            return f"healthy: {len(self.jobs)} job(s), none failed or overdue; {checks}."
         parts = []
         if self.failed:
             parts.append(f"{len(self.failed)} failed ({', '.join(j.job_id for j in self.failed)})")

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from lorchestra import __version__
-from lorchestra.cli import doctor, history, jobs, monitoring, pipelines, run_job, warehouse_cmds
+from lorchestra.cli import (
+    doctor,
+    history,
+    jobs,
+    lineage,
+    monitoring,
+    pipelines,
+    run_job,
+    warehouse_cmds,
+)
 from lorchestra.cli._common import AppState, set_state
 
 app = typer.Typer(
@@ -26,6 +35,7 @@ app.command("run")(pipelines.run_command)
 app.command("status")(pipelines.status_command)
 app.command("schedule")(pipelines.schedule_command)
 app.command("check")(monitoring.check_command)
+app.command("lineage")(lineage.lineage_command)
 app.add_typer(monitoring.alerts_app, name="alerts")
 app.command("doctor")(doctor.doctor_command)
 app.command("init")(warehouse_cmds.init_command)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from contextlib import nullcontext
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -182,12 +180,13 @@ def status_command(as_json: JsonFlag = False) -> None:
             for job in health.jobs
         ]
         print_rows(rows, title="lorchestra status")
-        if health.checks:
+        flagged = [check.as_dict() for check in health.checks if check.failed]
+        if flagged:  # passing checks are counted in the verdict, not listed
+            when = f"{health.checks_at:%Y-%m-%d %H:%M} UTC" if health.checks_at else "?"
             print_rows(
-                [check.as_dict() for check in health.checks],
-                title=f"data checks ({health.checks_at:%Y-%m-%d %H:%M} UTC)"
-                if health.checks_at
-                else "data checks",
+                flagged,
+                columns=("name", "severity", "count", "status", "error"),
+                title=f"data checks that found something ({when})",
             )
         typer.echo(health.verdict())
     if not health.ok:
@@ -196,40 +195,44 @@ def status_command(as_json: JsonFlag = False) -> None:
 
 @handle_errors
 def schedule_command(
-    systemd: Annotated[bool, typer.Option("--systemd", help="Print systemd timer units.")] = False,
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="Print systemd service and timer units.")
+    ] = False,
     cron: Annotated[bool, typer.Option("--cron", help="Print crontab lines (default).")] = True,
+    target: Annotated[
+        str, typer.Option("--target", help="The pipeline or job definition to run.")
+    ] = "daily",
+    at: Annotated[str, typer.Option("--at", help="Time of day (HH:MM, local time).")] = "06:00",
+    per_stage: Annotated[
+        bool,
+        typer.Option("--per-stage", help="One entry per stage item, at its definitions' times."),
+    ] = False,
+    watchdog: Annotated[
+        bool,
+        typer.Option("--watchdog", help="Add an hourly `alerts check` (overdue alerts)."),
+    ] = False,
 ) -> None:
-    """Print crontab lines (or systemd timers) that run the scheduled definitions."""
+    """Print a crontab line (or systemd units) that runs `lorchestra run daily` unattended.
+
+    The command names the installed executable by absolute path and sets LORCHESTRA_HOME, so it
+    works with cron's minimal PATH and as a systemd ExecStart; runs never overlap.
+    """
     from lorchestra.definitions import load_catalog
+    from lorchestra.schedule import crontab, entries, environment, executable, systemd_units
 
     current = settings()
     catalog = load_catalog(current.home)
-    found = shutil.which("lorchestra")
-    executable = str(Path(found).resolve()) if found else "lorchestra"
-    for job_id, definition in sorted(catalog.jobs.items()):
-        if not definition.schedule:
-            continue
-        hour, minute = (int(x) for x in definition.at.split(":"))
-        command = f"{executable} run {job_id}"
-        if systemd:
-            calendar = {
-                "hourly": f"*-*-* *:{minute:02d}:00",
-                "daily": f"*-*-* {hour:02d}:{minute:02d}:00",
-                "weekly": f"Mon *-*-* {hour:02d}:{minute:02d}:00",
-            }[definition.schedule]
-            typer.echo(
-                f"# lorchestra-{job_id}.service\n[Unit]\nDescription=lorchestra {job_id}\n"
-                f"[Service]\nType=oneshot\nExecStart={command}\n"
-            )
-            typer.echo(
-                f"# lorchestra-{job_id}.timer\n[Unit]\nDescription=lorchestra {job_id}\n"
-                f"[Timer]\nOnCalendar={calendar}\nPersistent=true\n"
-                f"[Install]\nWantedBy=timers.target\n"
-            )
-        else:
-            spec = {
-                "hourly": f"{minute} * * * *",
-                "daily": f"{minute} {hour} * * *",
-                "weekly": f"{minute} {hour} * * 1",
-            }[definition.schedule]
-            typer.echo(f"{spec} {command}")
+    planned = entries(catalog, target, at, per_stage=per_stage, watchdog=watchdog)
+    exe, env = executable(), environment(current)
+    if systemd:
+        for name, text in systemd_units(planned, exe, env, current.home):
+            typer.echo(f"# {name}\n{text}")
+        typer.echo(
+            "# Install: copy both files of each pair to ~/.config/systemd/user/, then\n"
+            "# systemctl --user daemon-reload && systemctl --user enable --now "
+            + " ".join(name for name, _ in systemd_units(planned, exe, env, current.home)
+                       if name.endswith(".timer"))
+        )  # fmt: skip
+    else:
+        for line in crontab(planned, exe, env, current.home):
+            typer.echo(line)
