@@ -16,7 +16,7 @@ from pathlib import Path
 from lorchestra.health import Health
 from lorchestra.home import open_private, private_dir
 from lorchestra.job_history import EndedRun, JobHistory
-from lorchestra.pipelines import describe_changes
+from lorchestra.pipelines import change_totals, describe_changes
 
 DASHBOARD_DIR = "dashboard"
 RUNS_SHOWN = 30
@@ -78,7 +78,7 @@ def render(health: Health, histories: dict[str, JobHistory], now: datetime) -> s
             f"<td>{_time(last.ended_at) if last else '—'}</td>"
             f"<td>{_strip(runs)}</td>"
             f"<td>{_spark([r.duration_s or 0.0 for r in runs], 's')}</td>"
-            f"<td>{_spark([float(sum(r.records.values())) for r in runs], '')}</td>"
+            f"<td>{_spark(_records(runs), '')}</td>"
             f"<td>{escape((describe_changes(last.counts) if last else None) or '—')}</td></tr>"
         )
     body.append("</table>")
@@ -90,6 +90,15 @@ def render(health: Health, histories: dict[str, JobHistory], now: datetime) -> s
         "<title>lorchestra dashboard</title>"
         f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n"
     )
+
+
+def _records(runs: list[EndedRun]) -> list[float]:
+    """Records each run wrote or touched (new, updated, unchanged, written, reports, …); empty
+    when the job reports no such counts (a view rebuilt), so no chart is drawn."""
+    totals = [change_totals(run.counts) for run in runs]
+    if not any(totals):
+        return []
+    return [float(sum(t.values())) for t in totals]
 
 
 def _attention(health: Health) -> str:

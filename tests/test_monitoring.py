@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from lorchestra.warehouse import open_warehouse
 from tests import fake_entry_points
 from tests.jobs_for_tests.jobs import CANARY_EMAIL, CANARY_NAME
 from tests.support.alert_sinks import Webhook, smtp_inbox
+from tests.support.chromium import dump_dom
 
 runner = CliRunner()
 METRICS = (
@@ -230,3 +232,25 @@ def test_metrics_file_has_the_four_metrics_for_every_job(
     last = samples["lorchestra_job_last_success_timestamp_seconds"][(("job", "flaky_job"),)]
     assert abs(last - datetime.now(UTC).timestamp()) < 120
     assert samples["lorchestra_job_duration_seconds"][(("job", "greet"),)] > 0
+
+
+def test_dashboard_shows_each_job_its_failures_and_causes(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runner.invoke(app, ["run", "nightly"])
+    monkeypatch.setenv("FLAKY_FAIL", "1")
+    runner.invoke(app, ["run", "nightly"])
+    page = home / "dashboard" / "index.html"
+    assert page.stat().st_mode & 0o777 == 0o600
+    dom = dump_dom(page, tmp_path / "profile")
+    rows = dict(re.findall(r'<tr class="job" data-job="([^"]+)">(.*?)</tr>', dom))
+    assert set(rows) == {"greet", "flaky_job"}
+    assert '<span class="badge failed">failed</span>' in rows["flaky_job"]
+    assert '<span class="badge completed">completed</span>' in rows["greet"]
+    assert rows["greet"].count("<rect") == 2  # one square per run
+    attention = re.search(r'<ul id="attention">(.*?)</ul>', dom)
+    assert attention and "flaky_job" in attention.group(1)
+    assert "RuntimeError in flaky" in attention.group(1)
+    assert re.search(r'<table id="failures">.*flaky_job.*RuntimeError in flaky', dom)
+    assert CANARY_NAME not in dom and CANARY_EMAIL not in dom
+    assert "UNHEALTHY: 1 failed (flaky_job)" in dom

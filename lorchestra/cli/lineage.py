@@ -22,7 +22,7 @@ def lineage_command(
     home = prepare_home(current)
     warehouse = open_warehouse(current, read_only=True)
     try:
-        lineage = trace(warehouse, TABLES.values(), key, home)
+        lineage = trace(warehouse, TABLES.values(), key.strip(), home)
     finally:
         warehouse.close()
     if as_json:
