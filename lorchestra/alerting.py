@@ -81,12 +81,18 @@ def open_incidents(warehouse: Warehouse) -> dict[str, str]:
 
 
 def due_alerts(
-    health: Health, incidents: dict[str, str], now: datetime | None = None
+    health: Health,
+    incidents: dict[str, str],
+    now: datetime | None = None,
+    *,
+    abandoned_only: bool = False,
 ) -> list[Alert]:
     """The alerts the current state calls for, given the open incidents."""
     now = now or datetime.now(UTC)
     alerts = []
     for job in health.jobs:
+        if abandoned_only and job.status != "abandoned":
+            continue
         problem = _problem(job)
         if problem and job.job_id not in incidents:
             cause = job.error if problem == "failed" else _overdue_cause(job)
@@ -127,12 +133,18 @@ def send(warehouse: Warehouse, channels: Channels, alert: Alert) -> dict[str, st
     return outcome
 
 
-def alert_on(warehouse: Warehouse, health: Health, channels: Channels) -> list[Alert]:
-    """Send whatever the state calls for; returns the alerts delivered to some channel."""
+def alert_on(
+    warehouse: Warehouse, health: Health, channels: Channels, *, abandoned_only: bool = False
+) -> list[Alert]:
+    """Send whatever the state calls for; returns the alerts delivered to some channel.
+
+    ``abandoned_only`` is for the start of a run: a run killed since the last one is reported
+    before the new run replaces it as the job's last run.
+    """
     if not channels.names:
         return []
     sent = []
-    for alert in due_alerts(health, open_incidents(warehouse)):
+    for alert in due_alerts(health, open_incidents(warehouse), abandoned_only=abandoned_only):
         if "ok" in send(warehouse, channels, alert).values():
             sent.append(alert)
     return sent

@@ -65,6 +65,9 @@ class Health:
         }
 
 
-def load_health(warehouse: Warehouse, catalog: Catalog, home: Path) -> Health:
+def load_health(
+    warehouse: Warehouse, catalog: Catalog, home: Path, *, own_lock: bool = False
+) -> Health:
+    """Jobs and checks as ``event_log`` has them (``own_lock``: see ``job_states``)."""
     checks_at, checks = last_results(warehouse)
-    return Health(job_states(warehouse, catalog, home), checks, checks_at)
+    return Health(job_states(warehouse, catalog, home, own_lock=own_lock), checks, checks_at)

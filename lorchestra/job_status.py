@@ -59,12 +59,21 @@ class JobState:
 
 
 def job_states(
-    warehouse: Warehouse, catalog: Catalog, home: Path, now: datetime | None = None
+    warehouse: Warehouse,
+    catalog: Catalog,
+    home: Path,
+    now: datetime | None = None,
+    *,
+    own_lock: bool = False,
 ) -> list[JobState]:
-    """The state of every job definition in ``catalog``, sorted by id."""
+    """The state of every job definition in ``catalog``, sorted by id.
+
+    ``own_lock``: the caller holds the run lock itself, so a run that started and never ended
+    belongs to no live process (it was abandoned).
+    """
     now = now or datetime.now(UTC)
     last = {row["definition"]: row for row in warehouse.query(find_query("last_runs").sql)}
-    in_progress = run_in_progress(home)
+    in_progress = not own_lock and run_in_progress(home)
     states = []
     for job_id, definition in sorted(catalog.jobs.items()):
         row = last.get(job_id)

@@ -254,3 +254,34 @@ def test_dashboard_shows_each_job_its_failures_and_causes(
     assert re.search(r'<table id="failures">.*flaky_job.*RuntimeError in flaky', dom)
     assert CANARY_NAME not in dom and CANARY_EMAIL not in dom
     assert "UNHEALTHY: 1 failed (flaky_job)" in dom
+
+
+def test_a_run_killed_since_the_last_one_alerts_before_the_next_replaces_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    _seed(home, "flaky_job", ended="job.completed", at=now - timedelta(hours=20))
+    _seed(home, "flaky_job", ended=None, at=now - timedelta(minutes=5))  # killed mid-run
+    with Webhook() as hook:
+        monkeypatch.setenv("LORCHESTRA_ALERT_WEBHOOK", hook.url)
+        assert runner.invoke(app, ["run", "flaky_job"]).exit_code == 0
+    assert [(p["kind"], p["job"]) for p in hook.posts] == [
+        ("failed", "flaky_job"),
+        ("recovered", "flaky_job"),
+    ]
+    assert hook.posts[0]["run_id"].startswith("seed-flaky_job")
+    assert "never ended" in hook.posts[0]["cause"]
+
+
+def test_a_bad_alert_setting_warns_but_never_fails_the_run(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LORCHESTRA_ALERT_WEBHOOK", "ftp://hooks.example.test/x")
+    result = runner.invoke(app, ["run", "greet"])
+    assert result.exit_code == 0
+    warning = (
+        "warning: alerts could not be updated: LORCHESTRA_ALERT_WEBHOOK must be an http:// or "
+        "https:// URL."
+    )
+    assert result.output.count(warning) == 1
+    assert (home / "metrics" / "lorchestra.prom").is_file()  # the other parts still ran

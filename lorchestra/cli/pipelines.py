@@ -36,7 +36,7 @@ def run_command(
     Every step is validated first (job installed, parameters accepted); nothing runs if one is
     invalid. Exit code 1 if any job failed.
     """
-    from lorchestra.after_run import after_run
+    from lorchestra.after_run import after_run, before_run
     from lorchestra.definitions import load_catalog
     from lorchestra.pipelines import plan, run_steps, validate
     from lorchestra.run_lock import hold_run_lock
@@ -51,6 +51,8 @@ def run_command(
         warehouse = open_warehouse(current, read_only=dry_run)
         display = _Display(as_json, steps)
         try:
+            if not dry_run:
+                before_run(warehouse, home, catalog)
             with display:
                 run = run_steps(
                     steps,
