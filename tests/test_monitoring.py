@@ -285,3 +285,14 @@ def test_a_bad_alert_setting_warns_but_never_fails_the_run(
     )
     assert result.output.count(warning) == 1
     assert (home / "metrics" / "lorchestra.prom").is_file()  # the other parts still ran
+
+
+def test_alerts_check_leaves_a_run_in_progress_alone(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Webhook() as hook:
+        monkeypatch.setenv("LORCHESTRA_ALERT_WEBHOOK", hook.url)
+        with hold_run_lock(home):
+            result = runner.invoke(app, ["alerts", "check"])
+    assert result.exit_code == 0 and "a run is in progress" in result.output
+    assert hook.posts == []

@@ -83,11 +83,15 @@ def alerts_check() -> None:
     from lorchestra.definitions import load_catalog
     from lorchestra.health import load_health
     from lorchestra.notify import channels_from_env
+    from lorchestra.run_lock import run_in_progress
     from lorchestra.warehouse import open_warehouse
 
     current = settings()
     home = prepare_home(current)
     channels = channels_from_env()
+    if run_in_progress(home):  # it sends what is due when it ends; do not wait for its lock
+        typer.echo("a run is in progress; it sends any alert due when it ends")
+        return
     warehouse = open_warehouse(current)
     try:
         sent = alert_on(warehouse, load_health(warehouse, load_catalog(home), home), channels)
