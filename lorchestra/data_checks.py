@@ -62,8 +62,10 @@ class CheckResult:
 
     @property
     def status(self) -> str:
-        return "FAIL" if self.failed and self.severity == "error" else (
-            "WARN" if self.failed else "ok")  # fmt: skip
+        """``ok``, ``FAIL`` (an error-severity check found something) or ``WARN``."""
+        if not self.failed:
+            return "ok"
+        return "FAIL" if self.severity == "error" else "WARN"
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -17,7 +17,7 @@ import socket
 import ssl
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -67,7 +67,7 @@ def deliver(channels: Channels, subject: str, text: str, data: dict[str, Any]) -
     return outcome
 
 
-def _guard(channel: str, send: Any) -> str:
+def _guard(channel: str, send: Callable[[], None]) -> str:
     try:
         send()
     except ConfigError as exc:

@@ -22,17 +22,16 @@ LOCK_FILE = "run.lock"
 
 
 class RunInProgress(LorchestraError):
-    """Another lorchestra run holds this data home's run lock."""
-
-    exit_code = 75  # EX_TEMPFAIL: try again later
+    """Another lorchestra run held this data home's run lock for longer than we waited."""
 
 
 @contextmanager
-def hold_run_lock(home: Path, *, wait_s: float = 2.0) -> Iterator[None]:
-    """Hold the home's run lock for the block; raise ``RunInProgress`` if another run has it."""
+def hold_run_lock(home: Path, *, wait_s: float) -> Iterator[None]:
+    """Hold the home's run lock for the block, waiting up to ``wait_s`` seconds for it (the
+    ``duckdb.lock_timeout`` setting, as for the database file); then raise ``RunInProgress``."""
     fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     try:
-        deadline = time.monotonic() + wait_s  # a status probe holds it for microseconds
+        deadline = time.monotonic() + max(wait_s, 0.5)  # a status probe holds it for a moment
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -40,10 +39,11 @@ def hold_run_lock(home: Path, *, wait_s: float = 2.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise RunInProgress(
-                        f"Another lorchestra run is in progress in {home} (it holds "
-                        f"{LOCK_FILE}); this one did not start."
+                        f"The data home {home} is locked by another lorchestra run; waited "
+                        f"{wait_s:g}s (set duckdb.lock_timeout or LORCHESTRA_LOCK_TIMEOUT to "
+                        "wait longer)."
                     ) from None
-                time.sleep(0.05)
+                time.sleep(0.1)
         yield
     finally:
         os.close(fd)

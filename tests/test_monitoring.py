@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,7 +173,7 @@ def test_abandoned_runs_count_as_failures(home: Path) -> None:
     code, facts = status(home)
     jobs = {j["job_id"]: j for j in facts["jobs"]}  # type: ignore[union-attr]
     assert code == 1 and jobs["flaky_job"]["status"] == "abandoned"
-    with hold_run_lock(home):  # a run in progress holds the lock: not abandoned
+    with hold_run_lock(home, wait_s=1):  # a run in progress holds the lock: not abandoned
         code, facts = status(home)
     jobs = {j["job_id"]: j for j in facts["jobs"]}  # type: ignore[union-attr]
     assert code == 0 and jobs["flaky_job"]["status"] == "running"
@@ -193,11 +194,15 @@ def test_overdue_alerts_once(home: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "no completed run since" in hook.posts[0]["cause"]
 
 
-def test_a_second_run_waits_for_the_lock(home: Path) -> None:
-    with hold_run_lock(home):
+def test_a_second_run_waits_for_the_lock(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LORCHESTRA_LOCK_TIMEOUT", "1")
+    with hold_run_lock(home, wait_s=1):
+        started = time.monotonic()
         result = runner.invoke(app, ["run", "greet"])
-    assert result.exit_code == 75
-    assert "Another lorchestra run is in progress" in result.output
+        assert time.monotonic() - started >= 1.0
+    assert result.exit_code == 1
+    assert "is locked by another lorchestra run; waited 1s" in result.output
+    assert runner.invoke(app, ["run", "greet"]).exit_code == 0
 
 
 def test_metrics_file_has_the_four_metrics_for_every_job(
@@ -292,7 +297,7 @@ def test_alerts_check_leaves_a_run_in_progress_alone(
 ) -> None:
     with Webhook() as hook:
         monkeypatch.setenv("LORCHESTRA_ALERT_WEBHOOK", hook.url)
-        with hold_run_lock(home):
+        with hold_run_lock(home, wait_s=1):
             result = runner.invoke(app, ["alerts", "check"])
     assert result.exit_code == 0 and "a run is in progress" in result.output
     assert hook.posts == []

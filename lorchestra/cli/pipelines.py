@@ -47,7 +47,8 @@ def run_command(
     catalog = load_catalog(home)
     steps, on_failure = plan(catalog, target)
     prepared = validate(steps)  # refuse before opening (or creating) anything
-    with hold_run_lock(home) if not dry_run else nullcontext():
+    wait_s = current.duckdb.lock_timeout
+    with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
         warehouse = open_warehouse(current, read_only=dry_run)
         display = _Display(as_json, steps)
         try:

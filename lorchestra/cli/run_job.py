@@ -52,7 +52,8 @@ def run_job_command(
         _report_plan(ref.qualified_name, kwargs, as_json)
         return
     home = prepare_home(current)
-    with hold_run_lock(home) if not dry_run else nullcontext():
+    wait_s = current.duckdb.lock_timeout
+    with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
         outcome = run_job(
             ref,
             kwargs,
