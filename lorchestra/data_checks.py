@@ -46,6 +46,7 @@ class Check:
     sql: str
     description: str
     origin: str = "lorchestra"
+    problem: str | None = None  # the check could not be loaded; it fails with this reason
 
 
 @dataclass(frozen=True)
@@ -121,19 +122,28 @@ def spec_checks(specs: Iterable[TableSpec]) -> list[Check]:
 
 # -- checks that packages contribute ---------------------------------------------------------
 def package_checks() -> list[Check]:
-    """The ``.sql`` checks beside every module registered under ``lorchestra.checks``."""
+    """The ``.sql`` checks beside every module registered under ``lorchestra.checks``.
+
+    A module that cannot be imported, or a file without a valid header, becomes a check that
+    fails naming the package or file, so nothing a package meant to check is silently skipped.
+    """
     checks: list[Check] = []
     for dist in metadata.distributions():
         for ep in dist.entry_points:
             if ep.group != ENTRY_POINT_GROUP:
                 continue
-            try:
-                module = ep.load()
-            except Exception:  # noqa: BLE001 - a broken package is reported by doctor
-                continue
-            folder = Path(module.__file__).parent
             origin = dist.metadata["Name"] or ep.name
-            checks += [load_check_file(path, origin) for path in sorted(folder.glob("*.sql"))]
+            try:
+                folder = Path(ep.load().__file__).parent
+            except Exception as exc:  # noqa: BLE001 - one broken package must not stop the rest
+                problem = f"{origin} cannot import {ep.value} ({type(exc).__name__})"
+                checks.append(Check(f"load:{ep.name}", "error", "", "", origin, problem))
+                continue
+            for path in sorted(folder.glob("*.sql")):
+                try:
+                    checks.append(load_check_file(path, origin))
+                except ConfigError as exc:
+                    checks.append(Check(f"load:{path.name}", "error", "", "", origin, str(exc)))
     return checks
 
 
@@ -198,6 +208,9 @@ def run_checks(warehouse: Warehouse, checks: Iterable[Check]) -> list[CheckResul
 
     results = []
     for check in checks:
+        if check.problem is not None:
+            results.append(CheckResult(check.name, check.severity, None, "", check.problem))
+            continue
         try:
             rows = warehouse.query(check.sql)
             value = next(iter(rows[0].values())) if rows else 0

@@ -141,3 +141,33 @@ def test_check_command_reports_an_observation_without_its_measurement(home: Path
     failed = [c["name"] for c in facts["checks"] if c["status"] == "FAIL"]
     assert failed == ["reference:observations.event_key"]
     assert "1 data check(s) failed (reference:observations.event_key)" in facts["verdict"]
+
+
+def test_a_broken_package_check_fails_by_name_and_doctor_says_so(
+    duckdb_warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata as importlib_metadata
+
+    package = tmp_path / "src" / "acme_checks"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""Checks."""\n')
+    (package / "good.sql").write_text("-- name: acme_good\n-- severity: warning\nSELECT 0\n")
+    (package / "bad.sql").write_text("SELECT 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+
+    class Dist:
+        metadata = {"Name": "acme-checks"}
+        entry_points = [
+            importlib_metadata.EntryPoint("acme", "acme_checks", "lorchestra.checks"),
+            importlib_metadata.EntryPoint("gone", "acme_missing_module", "lorchestra.checks"),
+        ]
+
+    monkeypatch.setattr(importlib_metadata, "distributions", lambda: [Dist()])
+    results = {r.name: r for r in run_checks(duckdb_warehouse, package_checks())}
+    assert results["acme_good"].count == 0
+    assert results["load:bad.sql"].failed and "needs '-- name" in str(results["load:bad.sql"].error)
+    assert "acme-checks cannot import acme_missing_module" in str(results["load:gone"].error)
+
+    doctor = {c["check"]: c for c in json.loads(runner.invoke(app, ["doctor", "--json"]).stdout)}
+    assert doctor["data checks"]["status"] == "FAIL"
+    assert "acme-checks cannot import acme_missing_module" in doctor["data checks"]["detail"]

@@ -43,7 +43,18 @@ def doctor_command(
     checks.append(_guard("connections", lambda: _connections_check(current)))
     checks.extend(_package_checks())
     checks.extend(_definition_checks(current))
+    checks.append(_data_checks_check())
     _finish(checks, as_json)
+
+
+def _data_checks_check() -> Check:
+    from lorchestra.data_checks import package_checks
+
+    found = package_checks()
+    problems = [c.problem for c in found if c.problem]
+    if problems:
+        return ("data checks", False, "; ".join(p for p in problems if p))
+    return ("data checks", True, f"{len(found)} package check(s) load")
 
 
 def _meltano_check(current: Settings) -> Check:
