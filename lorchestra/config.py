@@ -89,6 +89,9 @@ class ConnectionSettings(BaseModel):
     # A run resuming from the last window starts this long before its end: records the source
     # indexes late are still read, and the ones read twice are unchanged upserts.
     overlap_seconds: int = Field(default=3600, ge=0)
+    # `lorchestra check` fails the connection's freshness check when nothing arrived from it for
+    # longer than this; 0 turns the check off (a source that is quiet for weeks).
+    freshness_hours: float = Field(default=48, ge=0)
 
 
 class Settings(_Section):

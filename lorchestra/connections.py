@@ -38,6 +38,7 @@ class Connection:
     settings: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     overlap_seconds: int = 3600
+    freshness_hours: float = 48.0
 
     def matches_account(self, account: str) -> bool:
         name = self.connection_name
@@ -74,6 +75,7 @@ def all_connections(settings: Settings) -> list[Connection]:
             settings=dict(conf.settings),
             secrets=dict(conf.secrets),
             overlap_seconds=conf.overlap_seconds,
+            freshness_hours=conf.freshness_hours,
         )
     return [found[k] for k in sorted(found)]
 

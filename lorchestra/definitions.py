@@ -184,10 +184,7 @@ class Catalog:
 def load_catalog(home: Path | None = None) -> Catalog:
     """Every definition installed and in ``home``; broken files are in ``errors``, not raised."""
     catalog = Catalog()
-    folders, catalog.errors = package_folders(ENTRY_POINT_GROUP)
-    directories = [SHIPPED, *(folder.path for folder in folders)]
-    if home is not None:
-        directories.append(home / "definitions")
+    directories, catalog.errors = _directories(home)
     for directory in directories:
         if directory.is_dir():
             for path in sorted(directory.glob("*.json")):
@@ -197,6 +194,15 @@ def load_catalog(home: Path | None = None) -> Catalog:
                     catalog.errors.append(str(exc))
     catalog.assemble()
     return catalog
+
+
+def _directories(home: Path | None) -> tuple[list[Path], list[str]]:
+    """Where definitions come from, in order (core, packages, home), and package problems."""
+    folders, problems = package_folders(ENTRY_POINT_GROUP)
+    directories = [SHIPPED, *(folder.path for folder in folders)]
+    if home is not None:
+        directories.append(home / "definitions")
+    return directories, [problem.message for problem in problems]
 
 
 def _load_file(catalog: Catalog, path: Path) -> None:

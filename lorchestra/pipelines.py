@@ -41,13 +41,19 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
 )
 
 
-def describe_changes(counts: dict[str, Any]) -> str | None:
-    """What a job changed, from its counts: "3 new, 85 unchanged", "no change", or None."""
+def change_totals(counts: dict[str, Any]) -> dict[str, int]:
+    """A job's counts added up by what they mean: ``{"new": 3, "unchanged": 85}``."""
     totals: dict[str, int] = {}
     for key, label in _CHANGE_LABELS:
         value = counts.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             totals[label] = totals.get(label, 0) + value
+    return totals
+
+
+def describe_changes(counts: dict[str, Any]) -> str | None:
+    """What a job changed, from its counts: "3 new, 85 unchanged", "no change", or None."""
+    totals = change_totals(counts)
     if not totals:
         return None  # the job reports no such counts (a view rebuilt, a copy refreshed)
     parts = [f"{number} {label}" for label, number in totals.items() if number]

@@ -27,10 +27,19 @@ class PackageFolder:
     path: Path
 
 
-def package_folders(group: str) -> tuple[list[PackageFolder], list[str]]:
-    """The folders installed packages register under ``group``, and one line per failure."""
+@dataclass(frozen=True)
+class PackageProblem:
+    """A package whose entry point for a group could not be used: who, which entry, and why."""
+
+    distribution: str
+    entry: str
+    message: str
+
+
+def package_folders(group: str) -> tuple[list[PackageFolder], list[PackageProblem]]:
+    """The folders installed packages register under ``group``, and one problem per failure."""
     folders: list[PackageFolder] = []
-    errors: list[str] = []
+    errors: list[PackageProblem] = []
     seen: set[str] = set()
     for dist in metadata.distributions():
         for ep in dist.entry_points:
@@ -41,12 +50,13 @@ def package_folders(group: str) -> tuple[list[PackageFolder], list[str]]:
             try:
                 module = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken package is reported, never fatal
-                errors.append(f"Package {name!r} cannot load {group} ({ep.value}): "
-                              f"{error_summary(exc)}")
+                message = f"Package {name!r} cannot load {group} ({ep.value}): "
+                errors.append(PackageProblem(name, ep.name, message + error_summary(exc)))
                 continue
             location = getattr(module, "__file__", None)
             if location is None:
-                errors.append(f"Package {name!r}: {ep.value} ({group}) is not a module with files.")
+                message = f"Package {name!r}: {ep.value} ({group}) is not a module with files."
+                errors.append(PackageProblem(name, ep.name, message))
                 continue
             folders.append(PackageFolder(name, Path(location).parent))
     folders.sort(key=lambda folder: (folder.distribution, str(folder.path)))

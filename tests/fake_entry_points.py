@@ -13,6 +13,7 @@ JOBS = {
     "explode": "tests.jobs_for_tests.jobs:explode",
     "careful": "tests.jobs_for_tests.jobs:careful",
     "rejecting": "tests.jobs_for_tests.jobs:rejecting",
+    "flaky": "tests.jobs_for_tests.jobs:flaky",
 }
 
 

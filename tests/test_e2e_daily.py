@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import ingestor
 import sample_data
+from tests.support.chromium import dump_dom, screenshot
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
@@ -57,7 +60,7 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""  # nothing but the summary (on stdout): no library warnings
     run = json.loads(first.stdout)
-    assert run["ok"] and len(run["steps"]) == 15
+    assert run["ok"] and len(run["steps"]) == 16
     assert {s["status"] for s in run["steps"]} == {"completed"}
 
     tables = counts(home, data)
@@ -96,3 +99,41 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
     assert steps["project_files"]["written"] == 0
     assert counts(home, data) == tables
     assert {p: p.stat().st_mtime_ns for p in (home / "local_views").rglob("*.md")} == mtimes
+    assert steps["data_checks"]["failed"] == 0
+    assert lorc(home, data, "status").returncode == 0
+
+    # The dashboard, in a real browser, has every job of the last run on it.
+    page = home / "dashboard" / "index.html"
+    dom = dump_dom(page, tmp_path / "profile")
+    shown = set(re.findall(r'<tr class="job" data-job="([^"]+)"', dom))
+    assert set(steps) <= shown
+    assert "healthy: " in dom and 'id="checks"' in dom
+    assert not re.search(r"""(src|href)=["']?https?:""", page.read_text())  # no network
+    with Image.open(screenshot(page, tmp_path / "dashboard.png")) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+    assert colours is not None and len(colours) > 20  # text, badges, charts
+
+    # Lineage of a scored measurement names its raw object and the run that ingested it.
+    key = json.loads(lorc(home, data, "sql", "SELECT event_key FROM measurement_events "
+                          "ORDER BY occurred_at DESC LIMIT 1", "--json").stdout)[0]["event_key"]
+    lineage = lorc(home, data, "lineage", key, "--json")
+    assert lineage.returncode == 0, lineage.stderr
+    chain = json.loads(lineage.stdout)
+    assert [n["table"] for n in chain["chain"]] == [
+        "measurement_events", "canonical_objects", "raw_objects"]
+    raw = chain["chain"][-1]
+    assert key.startswith(raw["key"] + "#") and raw["connection_name"].startswith("forms-")
+    assert chain["ingest_run"]["connection_name"] == raw["connection_name"]
+    assert chain["derived"]["observations"]["count"] > 0
+    text = lorc(home, data, "lineage", key).stdout
+    assert f"raw_objects {raw['key']}" in text
+
+    # A measurement deleted under its observations: the data checks say so and fail.
+    lorc(home, data, "sql", f"DELETE FROM measurement_events WHERE event_key = '{key}'",
+         "--write")
+    check = lorc(home, data, "check", "--json")
+    assert check.returncode == 1
+    results = {c["name"]: c for c in json.loads(check.stdout)["checks"]}
+    assert results["reference:observations.event_key"]["count"] == (
+        chain["derived"]["observations"]["count"])
+    assert lorc(home, data, "status").returncode == 1

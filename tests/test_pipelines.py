@@ -184,7 +184,9 @@ def test_listing_showing_status_and_schedule(home: Path) -> None:
     assert shown["steps"] == ["boom", "greet_three"]
 
     assert runner.invoke(app, ["run", "greet_two"]).exit_code == 0
-    status = {r["job_id"]: r for r in json.loads(runner.invoke(app, ["status", "--json"]).stdout)}
+    result = runner.invoke(app, ["status", "--json"])
+    assert result.exit_code == 1  # boom is overdue: it never ran
+    status = {r["job_id"]: r for r in json.loads(result.stdout)["jobs"]}
     assert status["greet_two"]["status"] == "completed" and status["greet_two"]["overdue"] is False
     assert status["boom"]["status"] == "never run" and status["boom"]["overdue"] is True
     assert status["greet_three"]["overdue"] is False  # no schedule, never overdue
@@ -194,10 +196,18 @@ def test_listing_showing_status_and_schedule(home: Path) -> None:
     assert "OVERDUE" in next(line for line in table.splitlines() if "boom" in line)
 
     cron = runner.invoke(app, ["schedule", "--cron"]).output.splitlines()
-    assert any(line.startswith("15 7 * * * ") and line.endswith(" run greet_two") for line in cron)
-    assert any(line.startswith("5 * * * * ") and line.endswith(" run boom") for line in cron)
-    systemd = runner.invoke(app, ["schedule", "--systemd"]).output
-    assert "OnCalendar=*-*-* 07:15:00" in systemd and "ExecStart=" in systemd
+    entries = [line for line in cron if not line.startswith("#")]
+    assert len(entries) == 1 and entries[0].startswith("0 6 * * * ")
+    assert entries[0].endswith(" run daily")
+    per_stage = runner.invoke(app, ["schedule", "--target", "p-stop", "--per-stage"]).output
+    entries = [line for line in per_stage.splitlines() if not line.startswith("#")]
+    assert [(e.split()[:2], e.split()[-1]) for e in entries] == [
+        (["15", "7"], "greet_two"),
+        (["5", "0"], "boom"),
+        (["0", "6"], "greet_three"),  # no schedule of its own: the --at time
+    ]
+    systemd = runner.invoke(app, ["schedule", "--systemd", "--at", "07:15"]).output
+    assert "OnCalendar=*-*-* 07:15:00" in systemd and "Persistent=true" in systemd
 
 
 def test_doctor_reports_invalid_definitions(home: Path) -> None:

@@ -14,6 +14,8 @@ from lorchestra.cli import (
     history,
     jobs,
     keys_cmds,
+    lineage,
+    monitoring,
     pipelines,
     run_job,
     warehouse_cmds,
@@ -38,6 +40,9 @@ app.command("run-job", context_settings=run_job.CONTEXT)(run_job.run_job_command
 app.command("run")(pipelines.run_command)
 app.command("status")(pipelines.status_command)
 app.command("schedule")(pipelines.schedule_command)
+app.command("check")(monitoring.check_command)
+app.command("lineage")(lineage.lineage_command)
+app.add_typer(monitoring.alerts_app, name="alerts")
 app.command("doctor")(doctor.doctor_command)
 app.command("init")(warehouse_cmds.init_command)
 app.command("sql")(warehouse_cmds.sql_command)

@@ -56,7 +56,18 @@ def doctor_command(
     checks.extend(_package_checks())
     checks.extend(_plugin_data_checks())
     checks.extend(_definition_checks(current))
+    checks.append(_data_checks_check())
     _finish(checks, as_json)
+
+
+def _data_checks_check() -> Check:
+    from lorchestra.data_checks import package_checks
+
+    found = package_checks()
+    problems = [c.problem for c in found if c.problem]
+    if problems:
+        return ("data checks", False, "; ".join(p for p in problems if p))
+    return ("data checks", True, f"{len(found)} package check(s) load")
 
 
 def _meltano_check(current: Settings) -> Check:
@@ -154,7 +165,7 @@ def _plugin_data_checks() -> list[Check]:
     owners = sorted({table_origin(name) for name in tables})
     checks.append(("tables", True, f"{len(tables)} tables declared by {', '.join(owners)}"))
     _, errors = package_folders(QUERIES)
-    checks += [("queries", False, problem) for problem in errors]
+    checks += [("queries", False, problem.message) for problem in errors]
     return checks
 
 

@@ -1,4 +1,8 @@
-"""``lorchestra stats`` and ``lorchestra runs``: what is in the warehouse and what ran."""
+"""``lorchestra stats`` and ``lorchestra runs``: what is in the warehouse and what ran.
+
+The SQL lives in named queries (the core's raw_counts, job_stats, job_runs, run_events; the
+canonizer's canonical_stats); these commands only run them and render the rows.
+"""
 
 from __future__ import annotations
 
@@ -24,23 +28,6 @@ runs_app = typer.Typer(no_args_is_help=True, help="Run history, from event_log."
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Days = Annotated[int, typer.Option("--days", min=1, help="Look back this many days.")]
 
-_RUNS_SQL = """
-SELECT correlation_id AS run_id,
-       MAX(trace_id) AS trace_id,
-       MAX(source_system) AS package,
-       MAX(JSON_VALUE(payload, '$.job')) AS job,
-       MIN(created_at) AS started_at,
-       MAX(CASE WHEN event_type = 'job.completed' THEN 'completed'
-                WHEN event_type = 'job.failed' THEN 'failed' END) AS status,
-       MAX(CAST(JSON_VALUE(payload, '$.duration_s') AS FLOAT64)) AS duration_s,
-       MAX(error_message) AS error
-FROM event_log
-WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
-  AND created_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @days DAY)
-GROUP BY correlation_id
-"""
-
-
 def _open() -> Warehouse:
     current = settings()
     prepare_home(current)
@@ -60,12 +47,7 @@ def stats_raw(as_json: JsonFlag = False) -> None:
     """Raw objects by source system, connection and object type."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            "SELECT source_system, connection_name, object_type, COUNT(*) AS objects, "
-            "MAX(last_seen) AS last_seen FROM raw_objects "
-            "GROUP BY source_system, connection_name, object_type "
-            "ORDER BY source_system, connection_name, object_type"
-        )
+        rows = warehouse.query(find_query("raw_counts").sql)
     finally:
         warehouse.close()
     _emit(rows, as_json, "raw_objects")
@@ -90,12 +72,7 @@ def stats_jobs(days: Days = 7, as_json: JsonFlag = False) -> None:
     """Job runs of the last --days days: runs, failures and durations per job."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            f"SELECT package, job, COUNT(*) AS runs, COUNTIF(status = 'failed') AS failed, "
-            f"ROUND(AVG(duration_s), 3) AS avg_duration_s, MAX(started_at) AS last_run "
-            f"FROM ({_RUNS_SQL}) GROUP BY package, job ORDER BY package, job",
-            {"days": days},
-        )
+        rows = warehouse.query(find_query("job_stats").sql, {"days": days})
     finally:
         warehouse.close()
     _emit(rows, as_json, f"jobs, last {days} days")
@@ -119,11 +96,10 @@ def runs_list(
         raise UsageError("--status takes completed, failed or running.")
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            f"SELECT * FROM ({_RUNS_SQL}) ORDER BY started_at DESC", {"days": days}
-        )
+        rows = warehouse.query(find_query("job_runs").sql, {"days": days})
     finally:
         warehouse.close()
+    rows.sort(key=lambda r: r["started_at"], reverse=True)
     for row in rows:
         row["status"] = row["status"] or "running"
     if job:
@@ -153,13 +129,7 @@ def runs_show(
     """Every event of one run (or of every job in a pipeline run), in order."""
     warehouse = _open()
     try:
-        rows = warehouse.query(
-            "SELECT created_at, event_type, status, correlation_id AS run_id, source_system, "
-            "connection_name, target_object_type, error_message, TO_JSON_STRING(payload) AS data "
-            "FROM event_log WHERE correlation_id = @run OR trace_id = @run "
-            "ORDER BY created_at",
-            {"run": run_id},
-        )
+        rows = warehouse.query(find_query("run_events").sql, {"run": run_id})
     finally:
         warehouse.close()
     if not rows:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -41,8 +38,10 @@ def run_command(
     Every step is validated first (job installed, parameters accepted); nothing runs if one is
     invalid. Exit code 1 if any job failed.
     """
+    from lorchestra.after_run import after_run, before_run
     from lorchestra.definitions import load_catalog
     from lorchestra.pipelines import plan, run_steps, validate
+    from lorchestra.run_lock import hold_run_lock
     from lorchestra.warehouse import open_warehouse
 
     current = settings()
@@ -56,23 +55,29 @@ def run_command(
         from lorchestra.keys import ring_for
 
         ring_for(current)  # encryption on without a key: one usage error, not a failed step each
-    warehouse = open_warehouse(current, read_only=dry_run)
-    display = _Display(as_json, steps)
-    try:
-        with display:
-            run = run_steps(
-                steps,
-                prepared,
-                current,
-                warehouse,
-                on_failure=on_failure,
-                dry_run=dry_run,
-                check_permissions=not state().skip_permission_check,
-                listener=display.update,
-                target=target,
-            )
-    finally:
-        warehouse.close()
+    wait_s = current.duckdb.lock_timeout
+    with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
+        warehouse = open_warehouse(current, read_only=dry_run)
+        display = _Display(as_json, steps)
+        try:
+            if not dry_run:
+                before_run(warehouse, home, catalog)
+            with display:
+                run = run_steps(
+                    steps,
+                    prepared,
+                    current,
+                    warehouse,
+                    on_failure=on_failure,
+                    dry_run=dry_run,
+                    check_permissions=not state().skip_permission_check,
+                    listener=display.update,
+                    target=target,
+                )
+            if not dry_run:
+                after_run(warehouse, current, home, catalog)
+        finally:
+            warehouse.close()
     display.summary(run)
     if not run.ok:
         raise typer.Exit(1)
@@ -152,8 +157,13 @@ class _Display:
 
 @handle_errors
 def status_command(as_json: JsonFlag = False) -> None:
-    """Each job definition's last run and whether it is overdue for its schedule."""
+    """Each job definition's last run, whether it is overdue, and the last data checks.
+
+    Exit code 0 when every job's last run completed, none is overdue and no data check of
+    severity error failed; 1 otherwise (for monitoring). Abandoned runs count as failures.
+    """
     from lorchestra.definitions import load_catalog
+    from lorchestra.health import load_health
     from lorchestra.pipelines import describe_changes
     from lorchestra.warehouse import open_warehouse
 
@@ -162,87 +172,79 @@ def status_command(as_json: JsonFlag = False) -> None:
     catalog = load_catalog(home)
     warehouse = open_warehouse(current, read_only=True)
     try:
-        last = {
-            row["definition"]: row
-            for row in warehouse.query(
-                "SELECT JSON_VALUE(payload, '$.definition') AS definition, created_at, "
-                "event_type, CAST(JSON_VALUE(payload, '$.duration_s') AS FLOAT64) AS duration_s, "
-                "TO_JSON_STRING(JSON_QUERY(payload, '$.counts')) AS counts "
-                "FROM event_log WHERE event_type IN ('job.completed', 'job.failed') "
-                "AND JSON_VALUE(payload, '$.definition') IS NOT NULL "
-                "QUALIFY ROW_NUMBER() OVER (PARTITION BY JSON_VALUE(payload, '$.definition') "
-                "ORDER BY created_at DESC) = 1"
-            )
-        }
+        health = load_health(warehouse, catalog, home)
     finally:
         warehouse.close()
-    now = datetime.now(UTC)
-    rows = []
-    for job_id, definition in sorted(catalog.jobs.items()):
-        seen = last.get(job_id)
-        interval = definition.interval
-        overdue = interval is not None and (
-            seen is None or now - seen["created_at"] > interval * 1.5
-        )
-        rows.append(
-            {
-                "job_id": job_id,
-                "schedule": f"{definition.schedule} {definition.at}" if definition.schedule else "",
-                "last_run": seen["created_at"] if seen else None,
-                "status": ("completed" if seen["event_type"] == "job.completed" else "failed")
-                if seen
-                else "never run",
-                "duration_s": seen["duration_s"] if seen else None,
-                "counts": seen["counts"] if seen else None,
-                "overdue": overdue,
-            }
-        )
     if as_json:
-        print_json(rows)
+        print_json(health.as_dict())
     else:  # a table shows what the counts mean, not the JSON
-        for row in rows:
-            counts = row.pop("counts")
-            row["changes"] = describe_changes(json.loads(str(counts))) if counts else None
-            row["overdue"] = "OVERDUE" if row.pop("overdue") else ""
+        rows = [
+            {
+                "job_id": job.job_id,
+                "schedule": job.schedule,
+                "last_run": job.last_run,
+                "status": job.status,
+                "duration_s": job.duration_s,
+                "changes": describe_changes(job.counts) if job.counts else None,
+                "overdue": "OVERDUE" if job.overdue else "",
+                "error": job.error,
+            }
+            for job in health.jobs
+        ]
         print_rows(rows, title="lorchestra status")
+        flagged = [check.as_dict() for check in health.checks if check.failed]
+        if flagged:  # passing checks are counted in the verdict, not listed
+            when = f"{health.checks_at:%Y-%m-%d %H:%M} UTC" if health.checks_at else "?"
+            print_rows(
+                flagged,
+                columns=("name", "severity", "count", "status", "error"),
+                title=f"data checks that found something ({when})",
+            )
+        typer.echo(health.verdict())
+    if not health.ok:
+        raise typer.Exit(1)
 
 
 @handle_errors
 def schedule_command(
-    systemd: Annotated[bool, typer.Option("--systemd", help="Print systemd timer units.")] = False,
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="Print systemd service and timer units.")
+    ] = False,
     cron: Annotated[bool, typer.Option("--cron", help="Print crontab lines (default).")] = True,
+    target: Annotated[
+        str, typer.Option("--target", help="The pipeline or job definition to run.")
+    ] = "daily",
+    at: Annotated[str, typer.Option("--at", help="Time of day (HH:MM, local time).")] = "06:00",
+    per_stage: Annotated[
+        bool,
+        typer.Option("--per-stage", help="One entry per stage item, at its definitions' times."),
+    ] = False,
+    watchdog: Annotated[
+        bool,
+        typer.Option("--watchdog", help="Add an hourly `alerts check` (overdue alerts)."),
+    ] = False,
 ) -> None:
-    """Print crontab lines (or systemd timers) that run the scheduled definitions."""
+    """Print a crontab line (or systemd units) that runs `lorchestra run daily` unattended.
+
+    The command names the installed executable by absolute path and sets LORCHESTRA_HOME, so it
+    works with cron's minimal PATH and as a systemd ExecStart; runs never overlap.
+    """
     from lorchestra.definitions import load_catalog
+    from lorchestra.schedule import crontab, entries, environment, executable, systemd_units
 
     current = settings()
     catalog = load_catalog(current.home)
-    found = shutil.which("lorchestra")
-    executable = str(Path(found).resolve()) if found else "lorchestra"
-    for job_id, definition in sorted(catalog.jobs.items()):
-        if not definition.schedule:
-            continue
-        hour, minute = (int(x) for x in definition.at.split(":"))
-        command = f"{executable} run {job_id}"
-        if systemd:
-            calendar = {
-                "hourly": f"*-*-* *:{minute:02d}:00",
-                "daily": f"*-*-* {hour:02d}:{minute:02d}:00",
-                "weekly": f"Mon *-*-* {hour:02d}:{minute:02d}:00",
-            }[definition.schedule]
-            typer.echo(
-                f"# lorchestra-{job_id}.service\n[Unit]\nDescription=lorchestra {job_id}\n"
-                f"[Service]\nType=oneshot\nExecStart={command}\n"
-            )
-            typer.echo(
-                f"# lorchestra-{job_id}.timer\n[Unit]\nDescription=lorchestra {job_id}\n"
-                f"[Timer]\nOnCalendar={calendar}\nPersistent=true\n"
-                f"[Install]\nWantedBy=timers.target\n"
-            )
-        else:
-            spec = {
-                "hourly": f"{minute} * * * *",
-                "daily": f"{minute} {hour} * * *",
-                "weekly": f"{minute} {hour} * * 1",
-            }[definition.schedule]
-            typer.echo(f"{spec} {command}")
+    planned = entries(catalog, target, at, per_stage=per_stage, watchdog=watchdog)
+    exe, env = executable(), environment(current)
+    if systemd:
+        for name, text in systemd_units(planned, exe, env, current.home):
+            typer.echo(f"# {name}\n{text}")
+        typer.echo(
+            "# Install: copy both files of each pair to ~/.config/systemd/user/, then\n"
+            "# systemctl --user daemon-reload && systemctl --user enable --now "
+            + " ".join(name for name, _ in systemd_units(planned, exe, env, current.home)
+                       if name.endswith(".timer"))
+        )  # fmt: skip
+    else:
+        for line in crontab(planned, exe, env, current.home):
+            typer.echo(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -38,7 +39,11 @@ def run_job_command(
 
     Exit codes: 0 completed, 1 the job failed, 2 usage error (nothing ran).
     """
+    from lorchestra.after_run import after_run
+    from lorchestra.definitions import load_catalog
+    from lorchestra.run_lock import hold_run_lock
     from lorchestra.runner import prepare, run_job
+    from lorchestra.warehouse import open_warehouse
 
     ref = find_job(package, job)
     callable_job, kwargs = prepare(ref, ctx.args)
@@ -46,15 +51,23 @@ def run_job_command(
     if dry_run and "dry_run" not in _parameters(callable_job):
         _report_plan(ref.qualified_name, kwargs, as_json)
         return
-    prepare_home(current)
-    outcome = run_job(
-        ref,
-        kwargs,
-        callable_job,
-        current,
-        dry_run=dry_run,
-        check_permissions=not state().skip_permission_check,
-    )
+    home = prepare_home(current)
+    wait_s = current.duckdb.lock_timeout
+    with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
+        outcome = run_job(
+            ref,
+            kwargs,
+            callable_job,
+            current,
+            dry_run=dry_run,
+            check_permissions=not state().skip_permission_check,
+        )
+        if not dry_run:
+            warehouse = open_warehouse(current)
+            try:
+                after_run(warehouse, current, home, load_catalog(home))
+            finally:
+                warehouse.close()
     _report(outcome, as_json)
     if not outcome.ok:
         # A job that rejects its own arguments (e.g. an unknown --account) is a usage error.

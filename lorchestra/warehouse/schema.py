@@ -4,7 +4,9 @@ A ``TableSpec`` names the columns (GoogleSQL types), the partitioning and cluste
 uses, and for keyed tables the roles the batched upsert needs: the key, the payload hash, the
 columns set only on insert (``first_seen``) and those touched on every sighting (``last_seen``).
 A keyed table need only name its own columns and its key: the hash and first/last-seen columns
-are added here, so every keyed table can be upserted the same way.
+are added here, so every keyed table can be upserted the same way. ``references`` says which
+columns point at another table's key (``column -> "table.column"``); data checks
+(``lorchestra check``) and ``lorchestra lineage`` follow them, naming no table.
 
 The core declares only its own two tables here, ``event_log`` and ``raw_objects``; packages
 declare theirs under the ``lorchestra.tables`` entry-point group (see ``warehouse.registry``).
@@ -12,7 +14,7 @@ declare theirs under the ``lorchestra.tables`` entry-point group (see ``warehous
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 TYPES = frozenset({"STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "JSON"})
@@ -62,6 +64,7 @@ class TableSpec:
     backup_kind: str = ""  # the backup folder; the table name when empty
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    references: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

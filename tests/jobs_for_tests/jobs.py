@@ -76,3 +76,12 @@ def rejecting(bq_client: Any) -> dict[str, int]:
         external_id="id",
     )
     return result.counts()
+
+
+def flaky(bq_client: Any) -> dict[str, int]:
+    """Fails (with PHI-like canaries in the message) while FLAKY_FAIL is set, else completes."""
+    import os
+
+    if os.environ.get("FLAKY_FAIL"):
+        raise RuntimeError(f"cannot score {CANARY_NAME} <{CANARY_EMAIL}>")
+    return {"inserted": 0, "unchanged": 1}

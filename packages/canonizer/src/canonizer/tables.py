@@ -14,6 +14,7 @@ CANONICAL_OBJECTS = TableSpec(
     cluster_by=("canonical_kind", "idem_key"),
     key="idem_key",
     backup_kind="canonical",
+    references={"source_idem_key": "raw_objects.idem_key"},
     description="Canonical objects derived from raw objects, with lineage.",
 )
 
@@ -26,6 +27,7 @@ CANONICAL_REJECTIONS = TableSpec(
     cluster_by=("idem_key",),
     key="idem_key",
     backup_kind="canonical",
+    references={"source_idem_key": "raw_objects.idem_key"},
     description="Raw objects a transform rejected, with a reason naming field and rule only.",
 )
 

@@ -16,6 +16,7 @@ MEASUREMENT_EVENTS = TableSpec(
     cluster_by=("subject_id", "instrument_id"),
     key="event_key",
     backup_kind="measurement",
+    references={"source_idem_key": "canonical_objects.idem_key"},
     description="One scored instrument per questionnaire response.",
 )
 
@@ -29,6 +30,7 @@ OBSERVATIONS = TableSpec(
     cluster_by=("subject_id", "instrument_id", "event_key"),
     key="observation_key",
     backup_kind="measurement",
+    references={"event_key": "measurement_events.event_key"},
     description="One row per item and per scale of a measurement event.",
 )
 

@@ -1,0 +1,74 @@
+"""What happens around every run: alerts, the metrics file and the run dashboard.
+
+Each part is independent and best-effort: a webhook that is down or a full disk is reported
+as a warning (and logged) but never changes the run's own result or exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from lorchestra.config import Settings
+from lorchestra.definitions import Catalog
+from lorchestra.errors import LorchestraError
+from lorchestra.logs import get_logger
+from lorchestra.warehouse import Warehouse
+
+log = get_logger(__name__)
+
+
+def before_run(warehouse: Warehouse, home: Path, catalog: Catalog) -> None:
+    """Alert on runs abandoned since the last run, before this run supersedes them.
+
+    Called with the run lock held (so a started run with no end belongs to no live process).
+    """
+    from lorchestra.alerting import alert_on
+    from lorchestra.health import load_health
+    from lorchestra.notify import channels_from_env
+
+    try:
+        channels = channels_from_env()
+    except LorchestraError:
+        return  # a bad alert setting is reported once, after the run
+    _best_effort(
+        "alerts",
+        lambda: alert_on(
+            warehouse,
+            load_health(warehouse, catalog, home, own_lock=True),
+            channels,
+            abandoned_only=True,
+        ),
+    )
+
+
+def after_run(warehouse: Warehouse, settings: Settings, home: Path, catalog: Catalog) -> None:
+    """Send due alerts, then rewrite ``metrics/lorchestra.prom`` and ``dashboard/index.html``.
+
+    Called with the run lock still held.
+    """
+    from lorchestra.alerting import alert_on
+    from lorchestra.dashboard import write_dashboard
+    from lorchestra.health import load_health
+    from lorchestra.job_history import load_history
+    from lorchestra.metrics import write_metrics
+    from lorchestra.notify import channels_from_env
+
+    health = load_health(warehouse, catalog, home, own_lock=True)
+    histories = load_history(warehouse)
+    _best_effort("alerts", lambda: alert_on(warehouse, health, channels_from_env()))
+    _best_effort("metrics", lambda: write_metrics(home, histories.values()))
+    _best_effort("dashboard", lambda: write_dashboard(home, health, histories))
+
+
+def _best_effort(part: str, action: Callable[[], object]) -> None:
+    try:
+        action()
+    except LorchestraError as exc:  # a bad setting (LORCHESTRA_ALERT_WEBHOOK=...): say which
+        log.warning("after_run.failed", part=part, error_type=type(exc).__name__)
+        typer.echo(f"warning: {part} could not be updated: {exc}", err=True)
+    except Exception as exc:  # noqa: BLE001 - monitoring must not fail the run it reports on
+        log.warning("after_run.failed", part=part, error_type=type(exc).__name__)
+        typer.echo(f"warning: {part} could not be updated ({type(exc).__name__}).", err=True)

@@ -1,0 +1,24 @@
+-- The last run of each job definition: start, outcome (NULL while running or when abandoned),
+-- duration, counts, sanitised error, and when the definition last completed.
+WITH runs AS (
+  SELECT correlation_id AS run_id,
+         MAX(JSON_VALUE(payload, '$.definition')) AS definition,
+         MIN(created_at) AS started_at,
+         MAX(CASE WHEN event_type = 'job.completed' THEN 'completed'
+                  WHEN event_type = 'job.failed' THEN 'failed' END) AS outcome,
+         MAX(IF(event_type IN ('job.completed', 'job.failed'), created_at, NULL)) AS ended_at,
+         MAX(CAST(JSON_VALUE(payload, '$.duration_s') AS FLOAT64)) AS duration_s,
+         MAX(IF(event_type = 'job.completed',
+                TO_JSON_STRING(JSON_QUERY(payload, '$.counts')), NULL)) AS counts,
+         MAX(error_message) AS error
+  FROM event_log
+  WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
+    AND JSON_VALUE(payload, '$.definition') IS NOT NULL
+  GROUP BY correlation_id
+)
+SELECT run_id, definition, started_at, outcome, ended_at, duration_s, counts, error,
+       MAX(IF(outcome = 'completed', ended_at, NULL)) OVER (PARTITION BY definition)
+         AS last_success_at
+FROM runs
+WHERE definition IS NOT NULL
+QUALIFY ROW_NUMBER() OVER (PARTITION BY definition ORDER BY started_at DESC, run_id DESC) = 1
