@@ -41,7 +41,7 @@ def test_prefer_header_asks_for_the_body_format_and_immutable_ids() -> None:
     assert prefer_header("text", False) == 'outlook.body-content-type="text"'
 
 
-def test_select_always_asks_for_the_key_and_the_bookmark_column() -> None:
+def test_select_always_asks_for_the_key_and_the_window_column() -> None:
     assert select_option(["subject", "id", "from"]) == "id,receivedDateTime,subject,from"
 
 
