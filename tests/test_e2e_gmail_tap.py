@@ -152,6 +152,31 @@ def test_real_tap_lands_the_same_raw_objects_as_the_sample_tap(
             assert secret not in text
 
 
+def test_an_interrupted_run_is_read_again_whole_by_the_next(
+        meltano_project: Path, data: Path, tmp_path: Path) -> None:
+    messages = [json.loads(line) for line in
+                (data / "gmail/gmail-acct1/email.jsonl").read_text().splitlines()]
+    with FakeGmail(messages) as gmail:
+        env = {"LORCHESTRA_HOME": str(tmp_path / "home"),
+               "LORCHESTRA_CONFIG": str(write_config(tmp_path / "lorchestra.toml", gmail)),
+               SECRET_VARS["client_secret"]: gmail.credentials.client_secret,
+               SECRET_VARS["refresh_token"]: gmail.credentials.refresh_token}
+        gmail.fail_after("/gmail/", served=len(messages) // 2)  # mid-way, then 500 for ever
+        failed = extract(env)
+        gmail.clear_faults()
+        again = extract(env)
+    assert failed.returncode == 1 and json.loads(failed.stdout)["status"] == "failed"
+    assert again.returncode == 0, again.stderr
+    # The failed run recorded no window, so the next one read the same (whole) window again.
+    failed_events = ingest_windows(env, json.loads(failed.stdout)["run_id"])
+    assert [e["event_type"] for e in failed_events] == ["ingest.started", "ingest.failed"]
+    started, completed = ingest_windows(env, json.loads(again.stdout)["run_id"])
+    assert started["data"]["window_start"] is failed_events[0]["data"]["window_start"] is None
+    counts = json.loads(again.stdout)["counts"]
+    assert counts["read"] == counts["inserted"] == len(messages)
+    assert len(raw_objects(env)) == len(messages)
+
+
 def test_a_missing_secret_is_named_and_nothing_runs(
         meltano_project: Path, tmp_path: Path) -> None:
     with FakeGmail([]) as gmail:
