@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from lorchestra.errors import ConfigError
 
@@ -87,11 +94,22 @@ class ConnectionSettings(BaseModel):
     # secrets stay out of the configuration file; read when the connection runs.
     secrets: dict[str, str] = Field(default_factory=dict)
     # A run resuming from the last window starts this long before its end: records the source
-    # indexes late are still read, and the ones read twice are unchanged upserts.
+    # indexes late are still read, and the ones read twice are unchanged upserts. The one
+    # overlap: taps read exactly the window they are given and have no such setting.
     overlap_seconds: int = Field(default=3600, ge=0)
     # `lorchestra check` fails the connection's freshness check when nothing arrived from it for
     # longer than this; 0 turns the check off (a source that is quiet for weeks).
     freshness_hours: float = Field(default=48, ge=0)
+
+    @field_validator("settings")
+    @classmethod
+    def _no_tap_overlap(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "overlap_seconds" in value:
+            raise ValueError(
+                "overlap_seconds belongs to the connection itself (next to `tap`), not to its "
+                "tap `settings`: taps read exactly the window lorchestra gives them"
+            )
+        return value
 
 
 class Settings(_Section):

@@ -91,6 +91,34 @@ def test_doctor_names_settings_the_tap_would_ignore(
     assert "other: tap tap-nowhere is not in the Meltano project" in detail
 
 
+def test_the_overlap_is_the_connections_and_never_reaches_the_tap(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lorchestra.config import load_settings
+    from lorchestra.connections import all_connections
+
+    config = tmp_path / "overlap.toml"
+    connection = (
+        '[connections.gmail-acct1]\nsource_system = "gmail"\ntap = "tap-gmail"\n'
+        'object_type = "email"\n'
+    )
+    config.write_text(connection + 'overlap_seconds = 600\nsettings = { user_id = "me" }\n')
+    monkeypatch.setenv("LORCHESTRA_CONFIG", str(config))
+    checks = {c["check"]: c for c in json.loads(runner.invoke(app, ["doctor", "--json"]).output)}
+    assert checks["connections"] == {**checks["connections"], "status": "ok"}
+    (gmail,) = all_connections(load_settings(config))
+    assert gmail.overlap_seconds == 600 and gmail.tap_config({}) == {"user_id": "me"}
+
+    # Put among the tap's settings, it is refused with a message saying where it belongs.
+    config.write_text(connection + "settings = { overlap_seconds = 600 }\n")
+    result = runner.invoke(app, ["doctor", "--json"])
+    checks = {c["check"]: c for c in json.loads(result.output)}
+    assert result.exit_code == 1 and checks["configuration"]["status"] == "FAIL"
+    detail = checks["configuration"]["detail"]
+    assert "connections.gmail-acct1.settings" in detail
+    assert "overlap_seconds belongs to the connection itself (next to `tap`)" in detail
+
+
 def test_init_sql_and_write_guard(home: Path) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert runner.invoke(app, ["init"]).exit_code == 0

@@ -59,7 +59,8 @@ def test_installed_package_lists_shows_runs_and_fails(installed: None, home: Pat
     shown = lorc(home, "jobs", "show", "samplejobs", "greet")
     assert shown.returncode == 0, shown.stderr
     assert "lorchestra-sample-jobs 1.2.3" in shown.stdout
-    assert "greet(bq_client: 'Any', account: 'str | None' = None, times: 'int' = 1)" in shown.stdout
+    signature = "greet(bq_client: 'Warehouse', account: 'str | None' = None, times: 'int' = 1)"
+    assert signature in shown.stdout
     assert "Write ``times`` greeting objects" in shown.stdout
 
     bad = lorc(home, "run-job", "samplejobs", "greet", "--times", "lots")

@@ -2,12 +2,14 @@
 
 For each selected connection the job resolves its window (``--since``, else the end of the
 connection's last successful run recorded in ``event_log`` less the connection's
-``overlap_seconds``, so late-indexed records are not missed; ``--full-refresh`` ignores that),
-runs the extractor through the ingestor, streams the JSONL through ``upsert_objects`` and emits
-``ingest.started`` / ``ingest.completed`` (read, inserted, updated, unchanged, rejected) or
-``ingest.failed``. Malformed lines and records without an id are rejected, counted and written
-with their reason to a quarantine file (0600) in the data home; the rest loads. A tap failure
-fails the job and writes nothing to the object tables.
+``overlap_seconds``, so late-indexed records are not missed; ``--full-refresh`` ignores that).
+This is lorchestra's one resume mechanism: taps keep no state and read exactly the window they
+are given, and a failed run records no window, so the next one reads it again (see
+docs/operations.md). The job runs the extractor through the ingestor, streams the JSONL
+through ``upsert_objects`` and emits ``ingest.started`` / ``ingest.completed`` (read, inserted,
+updated, unchanged, rejected) or ``ingest.failed``. Malformed lines and records without an id
+are rejected, counted and written with their reason to a quarantine file (0600) in the data
+home; the rest loads. A tap failure fails the job and writes nothing to the object tables.
 
 With encryption on (:mod:`lorchestra.keys`) the extract is sealed as soon as Meltano's target
 has finished writing it — the clear JSONL exists only while the tap runs and for the moment it

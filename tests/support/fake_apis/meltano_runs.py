@@ -1,15 +1,16 @@
-"""Run a tap through the repository's Meltano project, with state of its own, and read the output.
+"""Run a tap through the repository's Meltano project, as the ingestor does, and read the output.
 
 `installed_project()` is the repository's `meltano/` project, after `meltano install` when a
 declared plugin is missing (once per test process); `declared_settings` reads a plugin's
 settings from its meltano.yml. `MeltanoRunner(project, workdir, tap)` runs
-`meltano run <tap> target-jsonl` with the tap's settings as `TAP_*` environment variables (none
-inherited from the caller's environment) and a system database of its own (a SQLite file in
-`workdir`), so each test starts with no state and leaves none in the project. Runs hold the
-project lock (concurrent runs of one tap race on
-Meltano's catalog files) and use the ingestor's quiet environment (no calls home). Each run
-writes to a fresh directory; its `RunResult` holds the exit code, the records and Meltano's whole
-log (JSON lines), so tests can check both what happened and what was never logged.
+`meltano run --full-refresh --no-state-update <tap> target-jsonl` (the ingestor's options: no
+state read or saved, the window given by `start_date`/`end_date` every time) with the tap's
+settings as `TAP_*` environment variables (none inherited from the caller's environment) and a
+system database of its own (a SQLite file in `workdir`), so no run leaves anything in the project.
+Runs hold the project lock (concurrent runs of one tap race on Meltano's catalog files) and use
+the ingestor's quiet environment (no calls home). Each run writes to a fresh directory; its
+`RunResult` holds the exit code, the records and Meltano's whole log (JSON lines), so tests can
+check both what happened and what was never logged.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import ingestor
+from ingestor._extract import RUN_OPTIONS
 from ingestor._project import meltano_env, project_lock
 
 __all__ = ["MeltanoRunner", "RunResult", "declared_settings", "installed_project"]
@@ -64,19 +66,18 @@ class RunResult:
 
 
 class MeltanoRunner:
-    """Runs of one tap into target-jsonl with a private system database (and so state)."""
+    """Stateless runs of one tap into target-jsonl with a private system database."""
 
     def __init__(self, project: Path, workdir: Path, tap: str) -> None:
         self.project = project
         self.workdir = workdir
         self.tap = tap
-        self.state_id = f"ingest:{tap}-to-{LOADER}"  # meltano run's id in the `ingest` env
-        self._runs = self._states = 0
+        self._runs = 0
         workdir.mkdir(parents=True, exist_ok=True)
 
-    def run(self, settings: Mapping[str, Any], *, full_refresh: bool = False,
-            timeout: float = 180) -> RunResult:
-        """`meltano run <tap> target-jsonl`; `settings` are the tap's (non-strings as JSON)."""
+    def run(self, settings: Mapping[str, Any], *, timeout: float = 180) -> RunResult:
+        """`meltano run <options> <tap> target-jsonl`; `settings` are the tap's (non-strings as
+        JSON), the window included."""
         self._runs += 1
         out_dir = self.workdir / f"run-{self._runs}"
         env = {ingestor.setting_env_name(self.tap, key): _env_value(value)
@@ -86,20 +87,12 @@ class MeltanoRunner:
             ingestor.setting_env_name(LOADER, "custom_name"): "records",
             ingestor.setting_env_name(LOADER, "do_timestamp_file"): "false",
         })
-        args = ["run", *(["--full-refresh"] if full_refresh else []), self.tap, LOADER]
+        args = ["run", *RUN_OPTIONS, self.tap, LOADER]
         code, log = self._meltano(args, env, timeout, out_dir.name)
         output = out_dir / "records.jsonl"
         records = ([json.loads(line) for line in output.read_text("utf-8").splitlines()]
                    if output.exists() else [])
         return RunResult(code, records, log)
-
-    def state(self) -> dict[str, Any] | None:
-        """The state Meltano saved for this tap, or None when there is none."""
-        self._states += 1
-        name = f"state-{self._states}"
-        code, _ = self._meltano(["state", "get", self.state_id], {}, 60, name)
-        text = (self.workdir / f"{name}.out").read_text("utf-8").strip()
-        return json.loads(text) if code == 0 and text else None
 
     def _meltano(self, args: list[str], env: dict[str, str], timeout: float,
                  name: str) -> tuple[int, str]:

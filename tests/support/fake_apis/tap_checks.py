@@ -2,8 +2,9 @@
 
 Settings: `fake_api_settings(api)` (api_url, small pages, quick retries) and `oauth_settings(api)`
 (plus the fake's OAuth client). Runs that must succeed (`run_ok`), give up on a stream
-(`run_gives_up`), or be interrupted and then resume (`interrupted_and_resumed`), and the
-bookmarks a run saved (`saved_bookmarks`). Checks of what every tap promises: a 429's
+(`run_gives_up`), or be interrupted and then run again over the same window
+(`interrupted_then_rerun`, checked by `assert_rerun_emits_the_window_once`): the taps keep no
+bookmarks, so a window is all a run is given. Checks of what every tap promises: a 429's
 Retry-After is honoured (`assert_waited_as_retry_after_said`), retries of a reset and of a 500
 are logged (`assert_retries_logged`), and refused credentials stop the run at once with a clear
 message and without a retry storm (`run_refused` with `assert_refused_credentials`, or
@@ -22,11 +23,11 @@ if TYPE_CHECKING:
     from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
 
 __all__ = [
-    "BAD_CLIENT_SECRET", "BAD_REFRESH_TOKEN", "REJECTED_BEARER", "Resumed",
+    "BAD_CLIENT_SECRET", "BAD_REFRESH_TOKEN", "REJECTED_BEARER", "Rerun",
     "api_refused_message", "assert_api_refused_at_once", "assert_refused_credentials",
-    "assert_retries_logged", "assert_waited_as_retry_after_said", "fake_api_settings",
-    "interrupted_and_resumed", "oauth_settings", "run_gives_up", "run_ok", "run_refused",
-    "saved_bookmarks",
+    "assert_rerun_emits_the_window_once", "assert_retries_logged",
+    "assert_waited_as_retry_after_said", "fake_api_settings", "interrupted_then_rerun",
+    "oauth_settings", "run_gives_up", "run_ok", "run_refused",
 ]
 
 # Settings
@@ -60,10 +61,9 @@ def oauth_settings(api: FakeApi, *, api_path: str = "", page_size: int = 10,
 # Runs
 
 
-def run_ok(runner: MeltanoRunner, settings: Mapping[str, Any], *,
-           full_refresh: bool = False) -> RunResult:
+def run_ok(runner: MeltanoRunner, settings: Mapping[str, Any]) -> RunResult:
     """Run the tap and assert that it succeeded (showing the end of the log if not)."""
-    result = runner.run(settings, full_refresh=full_refresh)
+    result = runner.run(settings)
     assert result.exit_code == 0, result.log[-2000:]
     return result
 
@@ -80,37 +80,43 @@ def run_gives_up(runner: MeltanoRunner, settings: Mapping[str, Any], *,
     return result
 
 
-def saved_bookmarks(runner: MeltanoRunner) -> dict[str, Any]:
-    """The bookmarks (by stream) of the state Meltano saved for the tap; asserts it saved one."""
-    state = runner.state()
-    assert state is not None
-    bookmarks: dict[str, Any] = state["singer_state"]["bookmarks"]
-    return bookmarks
-
-
 @dataclass(frozen=True)
-class Resumed:
-    """A run that a fault interrupted, the bookmarks it saved, and the run that resumed."""
+class Rerun:
+    """A run of a window that a fault interrupted, and the run of the same window after it."""
 
     first: RunResult
-    bookmarks: dict[str, Any]
     second: RunResult
 
 
-def interrupted_and_resumed(runner: MeltanoRunner, api: FakeApi, settings: Mapping[str, Any],
-                            *, path_prefix: str, served: int, stream: str) -> Resumed:
-    """Interrupt a run mid-way, then run again; assert the first gave up and the second succeeded.
+def interrupted_then_rerun(runner: MeltanoRunner, api: FakeApi, settings: Mapping[str, Any],
+                           *, path_prefix: str, served: int, stream: str) -> Rerun:
+    """Interrupt a run of the window `settings` give mid-way, then run the same window again.
 
     `api` serves `served` requests under `path_prefix`, then answers 500 for ever: the first run
-    must fail as `run_gives_up` says for `stream`, and leave state (`saved_bookmarks`). Then the
-    faults are cleared and the second run, with the same settings and that state, must succeed.
-    What each run emitted, and what the bookmarks hold, is for the caller to check.
+    must fail as `run_gives_up` says for `stream`. Then the faults are cleared and the second
+    run, with the same settings, must succeed. This is what lorchestra does after a failed run:
+    it recorded no window for it, so the next run asks for the same window again.
     """
     api.fail_after(path_prefix, served=served)
     first = run_gives_up(runner, settings, stream=stream)
-    bookmarks = saved_bookmarks(runner)
     api.clear_faults()
-    return Resumed(first, bookmarks, run_ok(runner, settings))
+    return Rerun(first, run_ok(runner, settings))
+
+
+def assert_rerun_emits_the_window_once(rerun: Rerun, window: list[dict[str, Any]],
+                                       key: str) -> None:
+    """The interrupted run emitted the start of `window` and stopped short; the re-run, all of it.
+
+    `window` is every record of the window in the order the tap emits them. The first run's
+    records are a strict, non-empty prefix of it (oldest first, nothing skipped); the second
+    run's records are exactly `window`: nothing from a bookmark, every record once (by `key`).
+    """
+    emitted = rerun.first.records
+    assert 0 < len(emitted) < len(window)
+    assert emitted == window[:len(emitted)]
+    assert rerun.second.records == window
+    keys = [record[key] for record in rerun.second.records]
+    assert len(keys) == len(set(keys))
 
 
 # Retries

@@ -1,9 +1,10 @@
 """Run one Meltano extraction into one JSONL file whose path depends only on the run id.
 
 `extract_to_jsonl` runs `meltano run --full-refresh --no-state-update <tap> target-jsonl` in the
-project, under the project lock. Runs are stateless on purpose: Meltano state would make a
-re-run with the same run id silently extract nothing (tap-jsonl, for one, skips files it has
-seen), so the caller owns the window and passes it as `since`/`until` every time. The lock
+project, under the project lock. Runs are stateless on purpose: the caller owns the window and
+passes it as `since`/`until` every time (lorchestra resumes from the windows it records in its
+event_log, the one resume mechanism); Meltano state would be a second one, and would make a
+re-run silently extract nothing (tap-jsonl, for one, skips files it has seen). The lock
 serialises runs because concurrent runs of one tap race on Meltano's catalog files; unique
 `meltano el --state-id` ids would avoid job-tracking clashes but not that race.
 
@@ -43,6 +44,8 @@ __all__ = ["extract_to_jsonl", "output_path", "setting_env_name"]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _LOADER = "target-jsonl"
+#: `meltano run` options of every extraction: no state read, none saved.
+RUN_OPTIONS = ("--full-refresh", "--no-state-update")
 
 DateLike = str | date | datetime
 
@@ -84,7 +87,7 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
         if run_dir.exists():
             shutil.rmtree(run_dir)  # target-jsonl appends: a re-run must start from nothing
         _private_dirs(run_dir)
-        args = ["run", "--full-refresh", "--no-state-update", tap_name, _LOADER]
+        args = ["run", *RUN_OPTIONS, tap_name, _LOADER]
         try:
             code, tail = run_meltano(project, args, meltano_env(env, settings), timeout)
         except BaseException:

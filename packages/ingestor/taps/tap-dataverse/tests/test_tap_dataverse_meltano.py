@@ -13,9 +13,10 @@ from tests.support.fake_apis.tap_checks import (
     BAD_CLIENT_SECRET,
     REJECTED_BEARER,
     assert_refused_credentials,
+    assert_rerun_emits_the_window_once,
     assert_retries_logged,
     assert_waited_as_retry_after_said,
-    interrupted_and_resumed,
+    interrupted_then_rerun,
     run_ok,
     run_refused,
 )
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.slow
 CONTACTS = "/api/data/v9.2/contacts"
 SESSIONS = {"name": "cr8f3_clientsessions", "key": "cr8f3_clientsessionid"}
 TOKEN = "/contoso.example/oauth2/v2.0/token"  # token_url with the tenant setting filled in
-OVERLAP = 600  # the default overlap_seconds
 
 
 def _never_logged(result: RunResult, dataverse: FakeDataverse,
@@ -63,43 +63,42 @@ def test_full_sync_emits_every_row_of_every_entity_set_unchanged(
     _never_logged(result, dataverse, contacts)
 
 
-def test_incremental_run_gets_changed_and_new_rows_and_the_overlap(
+def _first_pages(dataverse: FakeDataverse) -> list[dict[str, list[str]]]:
+    """The query of each run's first contacts request (later pages carry $skiptoken)."""
+    return [r.query for r in dataverse.requests_to(CONTACTS) if "$skiptoken" not in r.query]
+
+
+def test_consecutive_windows_read_changed_and_new_rows_in_the_later_one(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]]) -> None:
-    first = run_ok(runner, settings)
+    cut = _shifted(contacts[-1]["modifiedon"], 1)  # the first window ends after every row
+    first = run_ok(runner, {**settings, "end_date": cut})
     assert first.records == contacts
 
-    bookmark = contacts[-1]["modifiedon"]
     changed = {**contacts[3], "telephone1": "(319) 555-0100", "@odata.etag": 'W/"99999901"',
-               "modifiedon": _shifted(bookmark, 60)}
+               "modifiedon": _shifted(cut, 60)}
     created = {**contacts[4], "contactid": "00000000-0000-4000-8000-000000000001",
-               "@odata.etag": 'W/"99999902"', "createdon": _shifted(bookmark, 120),
-               "modifiedon": _shifted(bookmark, 120)}
+               "@odata.etag": 'W/"99999902"', "createdon": _shifted(cut, 120),
+               "modifiedon": _shifted(cut, 120)}
     dataverse.upsert("contacts", [changed, created])
-    second = run_ok(runner, settings)
-    since = _shifted(bookmark, -OVERLAP)
-    assert second.records == [row for row in dataverse.rows("contacts")
-                              if row["modifiedon"] >= since]
-    assert second.records[-2:] == [changed, created]
-    assert second.records[:-2] and second.records[:-2] == contacts[-len(second.records) + 2:]
-    first_pages = [r.query for r in dataverse.requests_to(CONTACTS) if "$skiptoken" not in r.query]
-    assert first_pages[-1]["$filter"] == [f"modifiedon ge {since}"]
+    second = run_ok(runner, {**settings, "start_date": cut})
+    assert second.records == [changed, created]  # the later window: what changed in it only
+    assert [page["$filter"] for page in _first_pages(dataverse)] == [
+        [f"modifiedon lt {cut}"], [f"modifiedon ge {cut}"]]
     _never_logged(second, dataverse, contacts)
 
 
-def test_interrupted_run_resumes_without_a_gap(
+def test_an_interrupted_window_is_read_again_whole(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
         contacts: list[dict[str, Any]]) -> None:
-    # 2 pages (10 rows), then 500 forever; then a run without faults.
-    run = interrupted_and_resumed(runner, dataverse, settings, path_prefix=CONTACTS, served=2,
-                                  stream="contacts")
-    assert run.first.records == contacts[:10]
-    bookmark = run.bookmarks["contacts"]["replication_key_value"]
-    assert bookmark == contacts[9]["modifiedon"]  # saved although the run failed
-    since = _shifted(bookmark, -OVERLAP)
-    assert run.second.records == [row for row in contacts if row["modifiedon"] >= since]
-    assert ({row["contactid"] for row in run.first.records + run.second.records}
-            == {row["contactid"] for row in contacts})
+    start = contacts[3]["modifiedon"]
+    window = [row for row in contacts if row["modifiedon"] >= start]
+    # 2 pages (10 rows), then 500 forever; then the same window without faults.
+    run = interrupted_then_rerun(runner, dataverse, {**settings, "start_date": start},
+                                 path_prefix=CONTACTS, served=2, stream="contacts")
+    assert_rerun_emits_the_window_once(run, window, "contactid")
+    assert [page["$filter"] for page in _first_pages(dataverse)] == [
+        [f"modifiedon ge {start}"]] * 2
     _never_logged(run.first, dataverse, contacts)
 
 

@@ -24,8 +24,10 @@ from tests.support.fake_apis.meltano_runs import declared_settings
 SESSIONS = {"name": "cr8f3_clientsessions", "key": "cr8f3_clientsessionid"}
 
 
-def _streams(settings: dict[str, Any]) -> list[EntitySetStream]:
-    streams = list(TapDataverse(config=settings, setup_mapper=False).streams.values())
+def _streams(settings: dict[str, Any],
+             state: dict[str, Any] | None = None) -> list[EntitySetStream]:
+    streams = list(TapDataverse(config=settings, state=state,
+                                setup_mapper=False).streams.values())
     assert all(isinstance(stream, EntitySetStream) for stream in streams)
     return streams  # type: ignore[return-value]  # checked just above
 
@@ -126,6 +128,21 @@ def test_selected_columns_in_a_window(dataverse: FakeDataverse, settings: dict[s
         "$orderby": ["modifiedon asc,cr8f3_clientsessionid asc"],
         "$select": ["cr8f3_clientsessionid,modifiedon,cr8f3_sessiondate"]}
     assert set(dataverse.prefer_headers) == {"odata.maxpagesize=7"}
+
+
+def test_the_window_is_the_settings_whatever_the_state(
+        dataverse: FakeDataverse, settings: dict[str, Any],
+        contacts: list[dict[str, Any]]) -> None:
+    # A state with a bookmark, as Meltano would hand an incremental tap: this one keeps none.
+    state = {"bookmarks": {"contacts": {"replication_key": "modifiedon",
+                                        "replication_key_value": contacts[-1]["modifiedon"]}}}
+    start = contacts[2]["modifiedon"]
+    (stream,) = _streams({**settings, "start_date": start}, state)
+    assert stream.replication_key is None and stream.replication_method == "FULL_TABLE"
+    assert list(stream.request_records(None)) == [c for c in contacts if c["modifiedon"] >= start]
+    assert dataverse.requests_to("/api/data/v9.2/contacts")[0].query["$filter"] == [
+        f"modifiedon ge {start}"]
+    assert "overlap_seconds" not in TapDataverse.config_jsonschema["properties"]
 
 
 class _Redirecting(FakeDataverse):

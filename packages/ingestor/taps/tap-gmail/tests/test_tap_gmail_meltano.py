@@ -13,9 +13,10 @@ from tests.support.fake_apis.tap_checks import (
     BAD_REFRESH_TOKEN,
     REJECTED_BEARER,
     assert_refused_credentials,
+    assert_rerun_emits_the_window_once,
     assert_retries_logged,
     assert_waited_as_retry_after_said,
-    interrupted_and_resumed,
+    interrupted_then_rerun,
     run_ok,
     run_refused,
 )
@@ -24,7 +25,6 @@ pytestmark = pytest.mark.slow
 
 LIST = "/gmail/v1/users/me/messages"
 GET = LIST + "/"
-OVERLAP_MS = 3600 * 1000  # the default overlap_seconds
 
 
 def _never_logged(result: RunResult, gmail: FakeGmail, messages: list[dict[str, Any]]) -> None:
@@ -62,7 +62,7 @@ def test_window_and_labels_select_exactly(
     # the message received exactly at start_date, and none at end_date.
     start, end = int(messages[10]["internalDate"]), int(messages[20]["internalDate"])
     result = run_ok(runner, {**settings, "start_date": _ms_text(start),
-                             "end_date": _ms_text(end), "label_ids": ["INBOX"]}, full_refresh=True)
+                             "end_date": _ms_text(end), "label_ids": ["INBOX"]})
     expected = [m for m in messages[10:20] if "INBOX" in m["labelIds"]]
     assert 0 < len(expected) < 10
     assert result.records == expected
@@ -71,40 +71,35 @@ def test_window_and_labels_select_exactly(
         ("INBOX",)}
 
 
-def test_incremental_run_gets_new_mail_and_the_overlap(
+def test_consecutive_windows_read_each_message_in_its_own_window(
         runner: MeltanoRunner, gmail: FakeGmail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
     old, new = messages[:30], messages[30:]
+    cut = int(new[0]["internalDate"])  # the first window ends where the new mail begins
+    assert int(old[-1]["internalDate"]) < cut
     with FakeGmail(old, credentials=gmail.credentials) as gmail:
         settings = {**settings, "api_url": gmail.url, "token_url": gmail.token_url}
-        first = run_ok(runner, settings)
+        first = run_ok(runner, {**settings, "end_date": _ms_text(cut)})
         assert first.records == old
 
         gmail.add(new)
-        second = run_ok(runner, settings)
-        bookmark = int(old[-1]["internalDate"])
-        assert second.records == [m for m in messages
-                                  if int(m["internalDate"]) >= bookmark - OVERLAP_MS]
-        repeated = second.records[:-len(new)]
-        assert repeated and repeated == old[-len(repeated):]  # the overlap's repeats, no more
-        assert second.records[-len(new):] == new
-        assert _queries(gmail)[-1] == f"after:{(bookmark - OVERLAP_MS) // 1000 - 1}"
+        second = run_ok(runner, {**settings, "start_date": _ms_text(cut)})
+        assert second.records == new  # the later window: the new mail only, oldest first
+        assert _queries(gmail) == [f"before:{(cut - 1) // 1000 + 1}"] * 3 + [
+            f"after:{cut // 1000 - 1}"] * 2  # 3 list pages for the old mail, 2 for the new
         _never_logged(second, gmail, messages)
 
 
-def test_interrupted_run_resumes_without_a_gap(
+def test_an_interrupted_window_is_read_again_whole(
         runner: MeltanoRunner, gmail: FakeGmail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
-    # 5 list pages, 15 messages, then 500 forever; then a run without faults.
-    run = interrupted_and_resumed(runner, gmail, settings, path_prefix="/gmail/", served=20,
-                                  stream="messages")
-    assert run.first.records == messages[:15]
-    bookmark = run.bookmarks["messages"]["replication_key_value"]
-    assert bookmark == messages[14]["internalDate"]  # saved although the run failed
-    assert run.second.records == [m for m in messages
-                                  if int(m["internalDate"]) >= int(bookmark) - OVERLAP_MS]
-    assert {m["id"] for m in run.first.records + run.second.records} == {
-        m["id"] for m in messages}
+    start = int(messages[5]["internalDate"])
+    window = [m for m in messages if int(m["internalDate"]) >= start]
+    # The list pages and some messages, then 500 forever; then the same window without faults.
+    run = interrupted_then_rerun(runner, gmail, {**settings, "start_date": _ms_text(start)},
+                                 path_prefix="/gmail/", served=20, stream="messages")
+    assert_rerun_emits_the_window_once(run, window, "id")
+    assert set(_queries(gmail)) == {f"after:{start // 1000 - 1}"}  # both runs: the same window
     _never_logged(run.first, gmail, messages)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import ingestor
 from tap_gmail import TapGmail
-from tap_gmail.streams import in_window, search_query
+from tap_gmail.streams import MessagesStream, in_window, search_query
 from tests.support.fake_apis.meltano_runs import declared_settings
 
 
@@ -31,10 +33,29 @@ def test_window_is_half_open_to_the_millisecond() -> None:
     assert in_window({"internalDate": "5"}, None, None)
 
 
+def test_the_window_is_the_settings_whatever_the_state() -> None:
+    # A state with a bookmark, as Meltano would hand an incremental tap: this one keeps none.
+    state = {"bookmarks": {"messages": {"replication_key": "internalDate",
+                                        "replication_key_value": "1790000000000"}}}
+    config = {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh",
+              "start_date": "2026-09-01", "end_date": "2026-09-21T14:13:20.5Z"}
+    stream = TapGmail(config=config, state=state, setup_mapper=False).streams["messages"]
+    assert isinstance(stream, MessagesStream)
+    assert stream.replication_key is None and stream.replication_method == "FULL_TABLE"
+    assert stream.window() == (1_788_220_800_000, 1_790_000_000_500)
+    unbounded = TapGmail(config={k: config[k] for k in ("client_id", "client_secret",
+                                                        "refresh_token")},
+                         state=state, setup_mapper=False).streams["messages"]
+    assert isinstance(unbounded, MessagesStream) and unbounded.window() == (None, None)
+    assert "overlap_seconds" not in TapGmail.config_jsonschema["properties"]
+
+
 def test_meltano_yml_declares_every_setting_and_hides_the_secrets() -> None:
     declared = declared_settings(ingestor.resolve_project_dir(), "tap-gmail")
     properties = TapGmail.config_jsonschema["properties"]
-    assert set(declared) == set(properties)
+    builtin: dict[str, Any] = {"properties": {}}  # stream maps etc., which the SDK adds itself
+    TapGmail.append_builtin_config(builtin)
+    assert set(declared) == set(properties) - set(builtin["properties"])
     secret = {name for name, schema in properties.items() if schema.get("secret")}
     assert secret == {"client_secret", "refresh_token"}
     assert {name for name, setting in declared.items() if setting.get("sensitive")} == secret

@@ -14,7 +14,7 @@ from tests.support.fake_apis.google_forms import FakeGoogleForms
 from tests.support.fake_apis.meltano_runs import MeltanoRunner, installed_project
 from tests.support.fake_apis.tap_checks import oauth_settings
 
-#: Sample-data connection -> the form it reads; two forms, so two partitions with bookmarks.
+#: Sample-data connection -> the form it reads; two forms, so two partitions.
 CONNECTIONS = {"forms-followup": "form_followup_v1", "forms-intake": "form_intake_v1"}
 FORM_IDS = list(CONNECTIONS.values())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,16 +13,16 @@ from tests.support.fake_apis.tap_checks import (
     BAD_REFRESH_TOKEN,
     REJECTED_BEARER,
     assert_refused_credentials,
+    assert_rerun_emits_the_window_once,
     assert_retries_logged,
     assert_waited_as_retry_after_said,
-    interrupted_and_resumed,
+    interrupted_then_rerun,
     run_ok,
     run_refused,
 )
 
 pytestmark = pytest.mark.slow
 
-OVERLAP = timedelta(seconds=600)  # the default overlap_seconds
 Forms = dict[str, list[dict[str, Any]]]
 
 
@@ -53,6 +53,11 @@ def _filters(api: FakeGoogleForms, form_id: str) -> list[str | None]:
             for r in api.requests_to(_list(form_id))]
 
 
+def _pages(records: list[dict[str, Any]], form_id: str) -> int:
+    """How many list pages (10 a page, at least one) the form's share of `records` takes."""
+    return max(1, -(-sum(r["formId"] == form_id for r in records) // 10))
+
+
 def _never_logged(result: RunResult, api: FakeGoogleForms, records: list[dict[str, Any]]) -> None:
     # Secrets, every token issued, and what respondents wrote (their addresses stand for it:
     # answers are option texts that the form itself also holds).
@@ -80,7 +85,7 @@ def test_window_selects_exactly(
     followup = next(iter(by_form.values()))
     start, end = _at(followup[5]), _at(followup[20])
     result = run_ok(runner, {**settings, "start_date": followup[5]["lastSubmittedTime"],
-                             "end_date": followup[20]["lastSubmittedTime"]}, full_refresh=True)
+                             "end_date": followup[20]["lastSubmittedTime"]})
     expected = [r for responses in by_form.values() for r in responses if start <= _at(r) < end]
     assert followup[5:20] == expected[:15]  # start_date inclusive, end_date exclusive
     assert result.records == expected
@@ -88,49 +93,44 @@ def test_window_selects_exactly(
         assert set(_filters(forms, form_id)) == {_filter_at(start)}
 
 
-def test_incremental_run_gets_new_responses_and_the_overlap(
+def test_consecutive_windows_read_each_response_in_its_own_window(
         runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
         by_form: Forms, records: list[dict[str, Any]]) -> None:
-    old = {form_id: responses[:-4] for form_id, responses in by_form.items()}
-    with FakeGoogleForms([r for responses in old.values() for r in responses],
-                         credentials=forms.credentials) as api:
+    # The first window ends at the intake form's newest response (the forms' timelines
+    # overlap a little): what either form has from then on is new.
+    newest = by_form["form_intake_v1"][-1]
+    cut = _at(newest)
+    old = [r for r in records if _at(r) < cut]
+    new = [r for r in records if _at(r) >= cut]
+    assert {r["formId"] for r in old} == {r["formId"] for r in new} == set(by_form)
+    with FakeGoogleForms(old, credentials=forms.credentials) as api:
         settings = {**settings, "api_url": api.url, "token_url": api.token_url}
-        first = run_ok(runner, settings)
-        assert first.records == [r for responses in old.values() for r in responses]
+        first = run_ok(runner, {**settings, "end_date": newest["lastSubmittedTime"]})
+        assert first.records == old  # form by form, each oldest first
 
-        api.add(r for responses in by_form.values() for r in responses[-4:])
-        second = run_ok(runner, settings)
-        expected = []
-        for form_id, responses in by_form.items():
-            resume = _at(old[form_id][-1]) - OVERLAP
-            expected += [r for r in responses if _at(r) >= resume]
-            # The last old response at least comes again (`>=` the bookmark), then the new ones.
-            again = [r for r in responses if _at(r) >= resume][:-4]
-            assert again and again == old[form_id][-len(again):]
-            assert _filters(api, form_id)[-1] == _filter_at(resume)
-        assert second.records == expected
+        api.add(new)
+        second = run_ok(runner, {**settings, "start_date": newest["lastSubmittedTime"]})
+        assert second.records == new  # the later window: the new responses only
+        for form_id in by_form:
+            assert _filters(api, form_id) == [None] * _pages(old, form_id) + [
+                _filter_at(cut)] * _pages(new, form_id)
         _never_logged(second, api, records)
 
 
-def test_interrupted_run_resumes_without_a_gap(
+def test_an_interrupted_window_is_read_again_whole(
         runner: MeltanoRunner, forms: FakeGoogleForms, settings: dict[str, Any],
         by_form: Forms, records: list[dict[str, Any]]) -> None:
     (followup_id, followup), (intake_id, intake) = by_form.items()
-    # The first form (its forms.get and 4 pages) and the second's forms.get, then 500 for ever;
-    # then a run without faults.
-    run = interrupted_and_resumed(runner, forms, settings, path_prefix="/v1/forms/", served=6,
-                                  stream="responses")
-    assert run.first.records == followup
-    partitions = {p["context"]["formId"]: p
-                  for p in run.bookmarks["responses"]["partitions"]}
-    bookmark = partitions[followup_id]["replication_key_value"]
-    assert bookmark == followup[-1]["lastSubmittedTime"]  # saved although the run failed
-    assert "replication_key_value" not in partitions.get(intake_id, {})
-
-    resume = _at(followup[-1]) - OVERLAP
-    assert run.second.records == [r for r in followup if _at(r) >= resume] + intake
-    assert {r["responseId"] for r in run.first.records + run.second.records} == {
-        r["responseId"] for r in records}
+    end = sorted(records, key=_at)[-5]  # a window ending before the 5 newest responses
+    window = [r for r in records if _at(r) < _at(end)]
+    # The first form (its forms.get and its pages) and the second's forms.get, then 500 for
+    # ever; then the same window without faults.
+    served = 2 + _pages(window, followup_id)
+    run = interrupted_then_rerun(runner, forms, {**settings, "end_date": end["lastSubmittedTime"]},
+                                 path_prefix="/v1/forms/", served=served, stream="responses")
+    assert run.first.records == [r for r in window if r["formId"] == followup_id]
+    assert_rerun_emits_the_window_once(run, window, "responseId")
+    assert _gets(forms, followup_id) == [200, 200] and _gets(forms, intake_id)[-1] == 200
     _never_logged(run.first, forms, records)
 
 

@@ -65,17 +65,21 @@ def test_responses_come_in_submission_order_within_the_half_open_window() -> Non
         in_order([{"responseId": "x"}], None, None)
 
 
-def test_window_starts_an_overlap_before_each_forms_own_bookmark() -> None:
+def test_the_window_is_the_settings_for_every_form_whatever_the_state() -> None:
+    # A state with a bookmark for f1, as Meltano would hand an incremental tap: this one keeps
+    # none, and both forms get the window of the settings.
     stream = _stream(_bookmark("f1", "2026-11-01T00:10:00.5Z"), form_ids=["f1", "f2"],
-                     overlap_seconds=600, end_date="2026-12-01")
-    assert stream.window({"formId": "f1"}) == (instant_ns("2026-11-01T00:00:00.5Z"),
-                                               instant_ns("2026-12-01T00:00:00Z"))
-    assert stream.window({"formId": "f2"}) == (None, instant_ns("2026-12-01T00:00:00Z"))
-    # start_date still bounds a resumed form, and alone starts one without a bookmark.
-    later = _stream(_bookmark("f1", "2026-11-01T00:10:00.5Z"), form_ids=["f1", "f2"],
-                    start_date="2026-11-01T00:05:00Z")
-    assert later.window({"formId": "f1"})[0] == instant_ns("2026-11-01T00:05:00Z")
-    assert later.window({"formId": "f2"})[0] == instant_ns("2026-11-01T00:05:00Z")
+                     start_date="2026-11-01T00:05:00Z", end_date="2026-12-01")
+    assert stream.replication_key is None and stream.replication_method == "FULL_TABLE"
+    assert stream.window() == (instant_ns("2026-11-01T00:05:00Z"),
+                               instant_ns("2026-12-01T00:00:00Z"))
+    for form_id in ("f1", "f2"):
+        assert stream.get_url_params({"formId": form_id}, None)["filter"] == (
+            "timestamp >= 2026-11-01T00:05:00.000000Z")
+    unbounded = _stream(_bookmark("f1", "2026-11-01T00:10:00.5Z"))
+    assert unbounded.window() == (None, None)
+    assert "filter" not in unbounded.get_url_params({"formId": "f1"}, None)
+    assert "overlap_seconds" not in SETTINGS.to_dict()["properties"]
 
 
 def test_one_partition_per_distinct_form_and_none_is_an_error() -> None:
@@ -99,7 +103,7 @@ def test_pages_are_followed_past_an_empty_one_and_sorted(monkeypatch: pytest.Mon
         response._content = json.dumps(answers[len(sent) - 1]).encode()
         return response
 
-    stream = _stream(_bookmark("f1", "2026-10-31T00:10:00Z"), api_url="https://forms.test")
+    stream = _stream(start_date="2026-10-31", api_url="https://forms.test")
     monkeypatch.setattr(stream, "_request", answer)
     records = list(stream.request_records({"formId": "f1"}))
     assert [(r["responseId"], r["formId"], r["_form"]) for r in records] == [

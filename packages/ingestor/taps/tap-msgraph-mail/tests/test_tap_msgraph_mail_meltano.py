@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +12,10 @@ from tests.support.fake_apis.tap_checks import (
     BAD_REFRESH_TOKEN,
     REJECTED_BEARER,
     assert_refused_credentials,
+    assert_rerun_emits_the_window_once,
     assert_retries_logged,
     assert_waited_as_retry_after_said,
-    interrupted_and_resumed,
+    interrupted_then_rerun,
     run_ok,
     run_refused,
 )
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.slow
 
 LIST = "/v1.0/me/messages"
 TOKEN = "/contoso.example/oauth2/v2.0/token"  # token_url with the tenant setting filled in
-OVERLAP = 3600  # the default overlap_seconds
 
 
 def _never_logged(result: RunResult, graph: FakeGraphMail,
@@ -34,12 +33,6 @@ def _never_logged(result: RunResult, graph: FakeGraphMail,
                  *(m["subject"] for m in messages[:5]), *(m["bodyPreview"] for m in messages[:5]),
                  "$filter=", "$skip=", "receivedDateTime ge"]
     assert result.leaked(sensitive) == []
-
-
-def _since(bookmark: str, seconds: int) -> str:
-    """The ISO instant `seconds` before `bookmark`, written as Graph writes them."""
-    moment = datetime.fromisoformat(bookmark) - timedelta(seconds=seconds)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _first_pages(graph: FakeGraphMail) -> list[dict[str, list[str]]]:
@@ -62,39 +55,37 @@ def test_full_sync_emits_every_message_unchanged(
     _never_logged(result, graph, messages)
 
 
-def test_incremental_run_gets_new_mail_and_the_overlap(
+def test_consecutive_windows_read_each_message_in_its_own_window(
         runner: MeltanoRunner, graph: FakeGraphMail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
     old, new = messages[:50], messages[50:]
+    cut = new[0]["receivedDateTime"]  # the first window ends where the new mail begins
+    assert old[-1]["receivedDateTime"] < cut
     with FakeGraphMail(old, credentials=graph.credentials) as graph:
         settings = {**settings, "api_url": graph.url + "/v1.0", "token_url": graph.token_url}
-        first = run_ok(runner, settings)
+        first = run_ok(runner, {**settings, "end_date": cut})
         assert first.records == old
 
         graph.add(new)
-        second = run_ok(runner, settings)
-        since = _since(old[-1]["receivedDateTime"], OVERLAP)
-        assert second.records == [m for m in messages if m["receivedDateTime"] >= since]
-        repeated = second.records[:-len(new)]
-        assert repeated and repeated == old[-len(repeated):]  # the overlap's repeats, no more
-        assert second.records[-len(new):] == new
-        assert _first_pages(graph)[-1]["$filter"] == [f"receivedDateTime ge {since}"]
+        second = run_ok(runner, {**settings, "start_date": cut})
+        assert second.records == new  # the later window: the new mail only, oldest first
+        assert [page["$filter"] for page in _first_pages(graph)] == [
+            [f"receivedDateTime lt {cut}"], [f"receivedDateTime ge {cut}"]]
         _never_logged(second, graph, messages)
 
 
-def test_interrupted_run_resumes_without_a_gap(
+def test_an_interrupted_window_is_read_again_whole(
         runner: MeltanoRunner, graph: FakeGraphMail, settings: dict[str, Any],
         messages: list[dict[str, Any]]) -> None:
-    # 2 pages (20 messages), then 500 forever; then a run without faults.
-    run = interrupted_and_resumed(runner, graph, settings, path_prefix=LIST, served=2,
-                                  stream="messages")
-    assert run.first.records == messages[:20]
-    bookmark = run.bookmarks["messages"]["replication_key_value"]
-    assert bookmark == messages[19]["receivedDateTime"]  # saved although the run failed
-    since = _since(bookmark, OVERLAP)
-    assert run.second.records == [m for m in messages if m["receivedDateTime"] >= since]
-    assert {m["id"] for m in run.first.records + run.second.records} == {
-        m["id"] for m in messages}
+    start, end = messages[10]["receivedDateTime"], messages[-10]["receivedDateTime"]
+    window = [m for m in messages if start <= m["receivedDateTime"] < end]
+    # 2 pages (20 messages), then 500 forever; then the same window without faults.
+    run = interrupted_then_rerun(runner, graph, {**settings, "start_date": start,
+                                                 "end_date": end},
+                                 path_prefix=LIST, served=2, stream="messages")
+    assert_rerun_emits_the_window_once(run, window, "id")
+    assert [page["$filter"] for page in _first_pages(graph)] == [
+        [f"receivedDateTime ge {start} and receivedDateTime lt {end}"]] * 2
     _never_logged(run.first, graph, messages)
 
 

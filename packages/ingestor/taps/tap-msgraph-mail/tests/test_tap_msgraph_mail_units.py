@@ -23,8 +23,6 @@ from tests.support.fake_apis.msgraph import FakeGraphMail
 def _stream(settings: dict[str, Any], state: dict[str, Any] | None = None) -> MessagesStream:
     stream = TapMSGraphMail(config=settings, state=state, setup_mapper=False).streams["messages"]
     assert isinstance(stream, MessagesStream)
-    # What the SDK does as a sync starts: the starting value is the bookmark or start_date.
-    stream._write_starting_replication_value(None)
     return stream
 
 
@@ -43,21 +41,25 @@ def test_prefer_header_asks_for_the_body_format_and_immutable_ids() -> None:
     assert prefer_header("text", False) == 'outlook.body-content-type="text"'
 
 
-def test_select_always_asks_for_the_key_and_the_bookmark_column() -> None:
+def test_select_always_asks_for_the_key_and_the_window_column() -> None:
     assert select_option(["subject", "id", "from"]) == "id,receivedDateTime,subject,from"
 
 
-def test_window_starts_an_overlap_before_the_bookmark(settings: dict[str, Any]) -> None:
+def test_the_window_is_the_settings_whatever_the_state(
+        graph: FakeGraphMail, settings: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    # A state with a bookmark, as Meltano would hand an incremental tap: this one keeps none.
     bookmark = {"bookmarks": {"messages": {"replication_key": "receivedDateTime",
                                            "replication_key_value": "2026-11-10T12:00:00Z"}}}
-    stream = _stream({**settings, "overlap_seconds": 600, "end_date": "2026-11-12"}, bookmark)
-    assert stream.window(None) == (datetime(2026, 11, 10, 11, 50, tzinfo=UTC),
-                                   datetime(2026, 11, 12, tzinfo=UTC))
-    default = _stream({**settings, "start_date": "2026-11-10T09:00:00Z"}, bookmark)
-    assert default.window(None)[0] == datetime(2026, 11, 10, 11, 0, tzinfo=UTC)  # bookmark - 1 h
-    later = _stream({**settings, "start_date": "2026-11-10T12:30:00+01:00"}, bookmark)
-    assert later.window(None)[0] == datetime(2026, 11, 10, 11, 30, tzinfo=UTC)  # not before it
-    assert _stream(settings).window(None) == (None, None)
+    stream = _stream({**settings, "start_date": "2026-11-10T09:00:00+01:00",
+                      "end_date": "2026-11-12"}, bookmark)
+    assert stream.replication_key is None and stream.replication_method == "FULL_TABLE"
+    assert stream.configured_window() == (datetime(2026, 11, 10, 8, 0, tzinfo=UTC),
+                                          datetime(2026, 11, 12, tzinfo=UTC))
+    assert _stream(settings, bookmark).configured_window() == (None, None)
+    records = list(_stream(settings, bookmark).request_records(None))
+    assert records == messages  # no window: everything, the bookmark notwithstanding
+    assert "$filter" not in graph.requests_to("/v1.0/me/messages")[0].query
+    assert "overlap_seconds" not in TapMSGraphMail.config_jsonschema["properties"]
 
 
 def test_a_folder_of_another_mailbox_in_a_window_with_text_bodies(

@@ -14,16 +14,15 @@ from tests.support.fake_apis.meltano_runs import MeltanoRunner, RunResult
 from tests.support.fake_apis.stripe import FakeStripe
 from tests.support.fake_apis.tap_checks import (
     assert_api_refused_at_once,
+    assert_rerun_emits_the_window_once,
     assert_retries_logged,
     assert_waited_as_retry_after_said,
-    run_gives_up,
+    interrupted_then_rerun,
     run_ok,
-    saved_bookmarks,
 )
 
 pytestmark = pytest.mark.slow
 
-OVERLAP = 300  # the default overlap_seconds
 INVOICES = "/v1/invoices"
 
 
@@ -70,8 +69,7 @@ def test_streams_and_window_select_exactly(
         invoices: list[dict[str, Any]]) -> None:
     start, end = invoices[5]["created"], invoices[20]["created"]
     result = run_ok(runner, {**settings, "streams": ["invoices"], "start_date": _iso(start),
-                             "end_date": _iso(end), "window_days": 3, "page_size": 2},
-                    full_refresh=True)
+                             "end_date": _iso(end), "window_days": 3, "page_size": 2})
     assert result.records == invoices[5:20]  # the one at start_date, none at end_date
     assert {request.path for request in stripe.requests} == {INVOICES}
     # Consecutive 3-day slices from start_date to end_date, some of them over several pages.
@@ -83,54 +81,53 @@ def test_streams_and_window_select_exactly(
     assert any(_arg(r, "starting_after") for r in stripe.requests)
 
 
-def test_incremental_run_gets_new_objects_and_the_overlap(
+def _first_pages(requests: list[LoggedRequest]) -> list[tuple[str | None, str | None]]:
+    """(created[gte], created[lt]) of each slice's first page."""
+    return [(_arg(r, "created[gte]"), _arg(r, "created[lt]"))
+            for r in requests if _arg(r, "starting_after") is None]
+
+
+def test_consecutive_windows_read_each_object_in_its_own_window(
         runner: MeltanoRunner, stripe: FakeStripe, settings: dict[str, Any],
         invoices: list[dict[str, Any]]) -> None:
     old, new = invoices[:15], invoices[15:]
+    cut = new[0]["created"]  # the first window ends where the new invoices begin
+    assert old[-1]["created"] < cut
     with FakeStripe(old, api_key=stripe.api_key) as stripe:
         settings = {**settings, "api_url": stripe.url, "streams": ["invoices"]}
-        first = run_ok(runner, settings)
+        first = run_ok(runner, {**settings, "end_date": _iso(cut)})
         assert first.records == old
+        assert _first_pages(stripe.requests) == [(None, str(cut))]  # no start: one slice
 
         stripe.add(new)
         before = len(stripe.requests)
-        second = run_ok(runner, settings)
-        bookmark = old[-1]["created"]
-        assert second.records == _created_since(invoices, bookmark - OVERLAP)
-        repeated = second.records[:-len(new)]
-        assert repeated and repeated == old[-len(repeated):]  # the overlap's repeats, no more
-        assert second.records[-len(new):] == new
-        # It lists from the bookmark less the overlap up to now, in window_days slices (how many
-        # depends on today's date), the last one open so nothing created meanwhile is missed.
-        slices = [(_arg(r, "created[gte]"), _arg(r, "created[lt]"))
-                  for r in stripe.requests[before:] if _arg(r, "starting_after") is None]
-        assert slices[0][0] == str(bookmark - OVERLAP) and slices[-1][1] is None
+        second = run_ok(runner, {**settings, "start_date": _iso(cut)})
+        assert second.records == new  # the later window: the new invoices only, oldest first
+        # From the window's start up to now, in window_days slices (how many depends on
+        # today's date), the last one open so nothing created meanwhile is missed.
+        slices = _first_pages(stripe.requests[before:])
+        assert slices[0][0] == str(cut) and slices[-1][1] is None
         assert all(slices[n][1] == slices[n + 1][0] for n in range(len(slices) - 1))
 
 
-def test_interrupted_run_resumes_at_the_slice_it_was_listing(
+def test_an_interrupted_window_is_read_again_whole(
         runner: MeltanoRunner, stripe: FakeStripe, settings: dict[str, Any],
         objects: dict[str, list[dict[str, Any]]], invoices: list[dict[str, Any]]) -> None:
-    settings = {**settings, "streams": ["invoices"], "start_date": _iso(invoices[0]["created"]),
+    start = invoices[0]["created"]
+    settings = {**settings, "streams": ["invoices"], "start_date": _iso(start),
                 "window_days": 2, "page_size": 2}
-    stripe.fail_after(INVOICES, served=9)  # mid-way through a slice, then 500 forever
-    first = run_gives_up(runner, settings, stream="invoices")
-    failed = stripe.requests_to(INVOICES)[-1]
+    # Mid-way through a slice, then 500 forever; then the same window without faults.
+    run = interrupted_then_rerun(runner, stripe, settings, path_prefix=INVOICES, served=9,
+                                 stream="invoices")
+    failed = stripe.requests_to(INVOICES)[9]
     assert failed.status == 500 and _arg(failed, "starting_after") is not None
     listing = int(_arg(failed, "created[gte]") or 0)  # the slice it was listing
     # Every slice before it, oldest first; nothing of the slice whose first page was read.
-    assert first.records == [item for item in invoices if item["created"] < listing]
-    assert 0 < len(first.records) < len(invoices)
-    bookmark = saved_bookmarks(runner)["invoices"]["replication_key_value"]
-    assert bookmark == first.records[-1]["created"]  # saved although the run failed
-
-    stripe.clear_faults()
-    before = len(stripe.requests)
-    second = run_ok(runner, settings)
-    assert _arg(stripe.requests[before], "created[gte]") == str(bookmark - OVERLAP)
-    assert second.records == _created_since(invoices, bookmark - OVERLAP)
-    assert {i["id"] for i in first.records + second.records} == {i["id"] for i in invoices}
-    _never_logged(first, stripe, objects)
+    assert run.first.records == [item for item in invoices if item["created"] < listing]
+    assert_rerun_emits_the_window_once(run, invoices, "id")
+    rerun = [r for r in stripe.requests_to(INVOICES)[10:] if r.status == 200]
+    assert _first_pages(rerun)[0][0] == str(start)  # from the window's start again
+    _never_logged(run.first, stripe, objects)
 
 
 def test_429_waits_as_retry_after_says_else_backs_off(

@@ -48,15 +48,19 @@ def test_dates_round_up_to_whole_seconds() -> None:
     assert unix_seconds("2026-09-21T16:13:20+02:00", "end_date") == T0
 
 
-def test_window_resumes_before_the_bookmark_never_before_start_date() -> None:
-    config: dict[str, Any] = {"overlap_seconds": 300}
-    assert sync_window(config, None) == (None, None)
-    assert sync_window(config, T0) == (T0 - 300, None)
-    dated = {**config, "start_date": "2026-09-21T14:13:20Z", "end_date": "2026-09-22"}
+def test_the_window_is_the_settings_whatever_the_state() -> None:
+    assert sync_window({}) == (None, None)
+    dated = {"start_date": "2026-09-21T14:13:20Z", "end_date": "2026-09-22"}
     end = T0 + DAY_SECONDS - 14 * 3600 - 13 * 60 - 20
-    assert sync_window(dated, None) == (T0, end)
-    assert sync_window(dated, T0 + 1000) == (T0 + 700, end)
-    assert sync_window(dated, T0 + 100) == (T0, end)
+    assert sync_window(dated) == (T0, end)
+    # A state with a bookmark, as Meltano would hand an incremental tap: this one keeps none.
+    state = {"bookmarks": {"invoices": {"replication_key": "created",
+                                        "replication_key_value": T0 + 1000}}}
+    tap = TapStripe(config={"api_key": "sk_test_unit", "streams": ["invoices"], **dated},
+                    state=state, parse_env_config=False)
+    (stream,) = tap.discover_streams()
+    assert stream.replication_key is None and stream.replication_method == "FULL_TABLE"
+    assert "overlap_seconds" not in SETTINGS.to_dict()["properties"]
 
 
 def _page(body: dict[str, Any]) -> requests.Response:

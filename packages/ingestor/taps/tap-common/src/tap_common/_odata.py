@@ -6,17 +6,14 @@ the stream adds (`$top`, `$select`, …); every later page is the server's `@oda
 requested as given, because it carries the query options and an opaque skip token that must not
 be decoded and re-encoded, and only when it points at `api_url`'s origin, so the bearer token
 never goes anywhere else. A page that comes back empty but with a next link is followed too.
-Rows arrive in column order, so the bookmark (the column value of the last row emitted) advances
-as records go out and an interrupted run resumes from it. The window starts `overlap_seconds`
-before the bookmark (never before `start_date`): a row whose timestamp lands a little late is
-read again rather than lost, and repeats are deduplicated downstream by id. While a run re-reads
-the overlap its bookmark steps back into it, never past a row not yet emitted.
+Rows arrive in column order, oldest first. The window is exactly the run's `start_date`
+(inclusive) and `end_date` (exclusive); the stream keeps no bookmark (see `ApiStream`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
@@ -24,7 +21,6 @@ from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_common._settings import parse_instant
 from tap_common._stream import ApiStream
 
 __all__ = ["NextLinkPaginator", "ODataStream", "odata_datetime", "odata_query", "window_filter"]
@@ -91,44 +87,27 @@ def _next_link(response: requests.Response) -> str | None:
 
 
 class ODataStream(ApiStream[str]):
-    """An OData collection read oldest first by `replication_key` (a DateTimeOffset column).
+    """An OData collection read oldest first by `window_column` (a DateTimeOffset column).
 
-    The tap declares `overlap_seconds`. Subclasses add query options with `odata_options` and
-    may refine the order with `order_by` (e.g. a unique column after the datetime one).
+    Subclasses name `window_column`, add query options with `odata_options` and may refine the
+    order with `order_by` (e.g. a unique column after the datetime one).
     """
 
+    #: The DateTimeOffset column the window selects on and the rows are ordered by.
+    window_column: str
     records_jsonpath = "$.value[*]"
-
-    @property
-    def is_sorted(self) -> bool:
-        return True  # $orderby: the bookmark may advance as records go out
-
-    @property
-    def check_sorted(self) -> bool:
-        return False  # a run starts by re-reading the overlap, older than the saved bookmark
 
     def odata_options(self, context: Context | None) -> dict[str, str]:
         """Query options of the first request besides `$filter` and `$orderby`."""
         return {}
 
     def order_by(self) -> str:
-        """The `$orderby` option: the replication key, ascending."""
-        return f"{self.replication_key} asc"
-
-    def window(self, context: Context | None) -> tuple[datetime | None, datetime | None]:
-        """[start, end) from the bookmark (less the overlap), `start_date` and `end_date`."""
-        start = _setting(self.config, "start_date")
-        # The SDK's starting value is the bookmark or, lacking one, start_date (the later).
-        starting = self.get_starting_replication_key_value(context)
-        if isinstance(starting, str) and starting:
-            resume = (parse_instant(starting, f"{self.name} bookmark")
-                      - timedelta(seconds=int(self.config["overlap_seconds"])))
-            start = resume if start is None else max(start, resume)
-        return start, _setting(self.config, "end_date")
+        """The `$orderby` option: the window column, ascending."""
+        return f"{self.window_column} asc"
 
     def get_url_params(self, context: Context | None, next_page_token: str | None) -> str:
         options: dict[str, str] = {}
-        window = window_filter(str(self.replication_key), *self.window(context))
+        window = window_filter(self.window_column, *self.configured_window())
         if window is not None:
             options["$filter"] = window
         options["$orderby"] = self.order_by()
@@ -149,7 +128,3 @@ class ODataStream(ApiStream[str]):
     def http_headers(self) -> dict[str, str]:
         return {**super().http_headers, "Accept": "application/json"}
 
-
-def _setting(config: Mapping[str, object], name: str) -> datetime | None:
-    value = config.get(name)
-    return parse_instant(value, name) if isinstance(value, str) and value else None

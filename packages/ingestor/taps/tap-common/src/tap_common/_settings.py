@@ -5,10 +5,16 @@ credentials group (`refresh_token_settings()` or `client_credentials_settings()`
 `secret=True` here and must be `sensitive: true` in meltano.yml. Dates arrive as the ingestor
 passes them: an ISO 8601 date (`2026-01-01`) or date-time (`2026-01-01T08:00:00Z`); a value
 without a zone is UTC.
+
+`start_date` (inclusive) and `end_date` (exclusive) are the whole window of a run: a tap reads
+exactly that and keeps no bookmark of its own, so there is no tap setting for resuming or for an
+overlap. lorchestra picks each window from the run history in `event_log` (the end of the last
+successful window less the connection's `overlap_seconds`); see docs/sources.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,9 +23,9 @@ from singer_sdk import typing as th
 __all__ = [
     "client_credentials_settings",
     "common_settings",
-    "overlap_setting",
     "parse_instant",
     "refresh_token_settings",
+    "setting_instant",
 ]
 
 DEFAULT_MAX_RETRIES = 5
@@ -37,10 +43,11 @@ def common_settings(*, api_url: str, token_url: str | None = None) -> list[th.Pr
     return [
         *endpoints,
         th.Property("start_date", th.StringType,
-                    description="ISO 8601 date or date-time: extract from here (inclusive) "
-                                "when there is no bookmark."),
+                    description="ISO 8601 date or date-time: extract from here (inclusive); "
+                                "unset: from the beginning."),
         th.Property("end_date", th.StringType,
-                    description="ISO 8601 date or date-time: extract up to here (exclusive)."),
+                    description="ISO 8601 date or date-time: extract up to here (exclusive); "
+                                "unset: no upper bound."),
         th.Property("max_retries", th.IntegerType, default=DEFAULT_MAX_RETRIES,
                     description="Retries of a request after 429, 5xx, timeouts and "
                                 "connection resets (0: none)."),
@@ -52,13 +59,6 @@ def common_settings(*, api_url: str, token_url: str | None = None) -> list[th.Pr
         th.Property("user_agent", th.StringType,
                     description="User-Agent header (default: the tap's name and version)."),
     ]
-
-
-def overlap_setting(default: int, *, record_id: str = "id") -> th.Property[Any]:
-    """`overlap_seconds`: how far before its bookmark an incremental run starts."""
-    return th.Property("overlap_seconds", th.IntegerType(minimum=0), default=default,
-                       description="An incremental run starts this long before the bookmark; "
-                                   f"repeats are deduplicated downstream by {record_id}.")
 
 
 def refresh_token_settings() -> list[th.Property[Any]]:
@@ -100,3 +100,9 @@ def parse_instant(value: str, setting: str) -> datetime:
     except ValueError:
         raise ValueError(f"Setting {setting} is not an ISO 8601 date or date-time.") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def setting_instant(config: Mapping[str, Any], name: str) -> datetime | None:
+    """The date setting `name` as an aware UTC datetime, or None when it is unset or empty."""
+    value = config.get(name)
+    return parse_instant(value, name) if isinstance(value, str) and value else None

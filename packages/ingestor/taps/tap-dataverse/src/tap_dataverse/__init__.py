@@ -1,7 +1,7 @@
 """tap-dataverse: a Singer tap for the Dataverse Web API, built on lorchestra's `tap_common`.
 
 One stream per configured entity set (`entity_sets`): its rows exactly as the Web API returns
-them, oldest first, incremental by modifiedon with an overlap (see `streams`).
+them, oldest first, over the window [start_date, end_date) of modifiedon (see `streams`).
 """
 
 from tap_dataverse.tap import TapDataverse

@@ -7,10 +7,11 @@ included (as in lorchestra's sample data), keyed by the entity's GUID column. A 
 `$orderby=modifiedon asc,<key> asc` (the unique key keeps paging stable among rows modified in
 the same second), `$select` when columns are configured (the key and modifiedon are always
 added) and `Prefer: odata.maxpagesize`, which Dataverse wants on every page request, then
-follows `@odata.nextLink` (see `tap_common.ODataStream`). Oldest first, so the bookmark
-(modifiedon of the last row emitted) advances as records go out; each run starts
-`overlap_seconds` before it, because modifiedon is stamped when an update starts and a long
-transaction can commit a row older than one already read.
+follows `@odata.nextLink` (see `tap_common.ODataStream`). Oldest first, exactly the window
+[`start_date`, `end_date`) of modifiedon, with no bookmark of the tap's own. lorchestra starts
+each window its connection's `overlap_seconds` before the last one's end, because modifiedon is
+stamped when an update starts and a long transaction can commit a row older than one already
+read.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tap_common import ClientCredentialsAuthenticator, ODataStream
 
 __all__ = ["EntitySet", "EntitySetStream", "entity_set_schema"]
 
-REPLICATION_KEY = "modifiedon"
+WINDOW_COLUMN = "modifiedon"
 _LOGICAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -53,7 +54,7 @@ class EntitySet:
         """The `$select` value (key and modifiedon first), or None for every column."""
         if not self.select:
             return None
-        return ",".join(dict.fromkeys([self.key, REPLICATION_KEY, *self.select]))
+        return ",".join(dict.fromkeys([self.key, WINDOW_COLUMN, *self.select]))
 
 
 def entity_set_schema(key: str) -> dict[str, Any]:
@@ -64,16 +65,16 @@ def entity_set_schema(key: str) -> dict[str, Any]:
         "properties": {
             key: {"type": "string"},
             "createdon": {"type": ["string", "null"], "format": "date-time"},
-            REPLICATION_KEY: {"type": ["string", "null"], "format": "date-time"},
+            WINDOW_COLUMN: {"type": ["string", "null"], "format": "date-time"},
         },
         "required": [key],
     }
 
 
 class EntitySetStream(ODataStream):
-    """The rows of one entity set, oldest first, incremental by modifiedon."""
+    """The rows of one entity set, oldest first, over the run's window of modifiedon."""
 
-    replication_key = REPLICATION_KEY
+    window_column = WINDOW_COLUMN
 
     def __init__(self, tap: Tap, entity_set: EntitySet,
                  authenticator: ClientCredentialsAuthenticator) -> None:
@@ -93,7 +94,7 @@ class EntitySetStream(ODataStream):
                 "Prefer": f"odata.maxpagesize={self.config['page_size']}"}
 
     def order_by(self) -> str:
-        return f"{REPLICATION_KEY} asc,{self.entity_set.key} asc"
+        return f"{WINDOW_COLUMN} asc,{self.entity_set.key} asc"
 
     def odata_options(self, context: Context | None) -> dict[str, str]:
         select = self.entity_set.select_option()

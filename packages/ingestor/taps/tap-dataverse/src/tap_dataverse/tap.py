@@ -11,7 +11,6 @@ from tap_common import (
     ClientCredentialsAuthenticator,
     client_credentials_settings,
     common_settings,
-    overlap_setting,
 )
 from tap_dataverse.streams import EntitySet, EntitySetStream
 
@@ -47,7 +46,6 @@ class TapDataverse(Tap):
                         description="Only these columns (default: all)."),
         )), required=True,
             description="The entity sets to extract, one stream each (named after the set)."),
-        overlap_setting(600),
         th.Property("page_size", th.IntegerType, default=1000,
                     description="Rows per page (Prefer: odata.maxpagesize, 1-5000)."),
         # api_url is declared above: there is no default environment.

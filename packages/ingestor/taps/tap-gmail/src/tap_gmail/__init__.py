@@ -1,7 +1,8 @@
 """tap-gmail: a Singer tap for the Gmail API, built on lorchestra's `tap_common`.
 
 One stream, `messages`: the account's messages exactly as users.messages.get (format=full)
-returns them, oldest first, incremental by internalDate with an overlap (see `streams`).
+returns them, oldest first, over the window [start_date, end_date) of internalDate (see
+`streams`).
 """
 
 from tap_gmail.tap import TapGmail

@@ -1,20 +1,16 @@
 """The `messages` stream: every message of one Gmail account, as users.messages.get returns it.
 
-Gmail's list (`users.messages.list`) gives only ids, newest first, so a run cannot move a
-bookmark forward while it lists. It therefore lists every id of the window first (ids are
-small: a million take tens of MB), then fetches the messages oldest first (the list reversed)
-with `format=full` and emits each one unchanged. The bookmark is `internalDate` (epoch ms, a
-string) of the last message emitted; it reaches the output every 100 records and is written
-as the tap's last message if the run fails (see `tap_common.ApiStream`), so an interrupted run
-resumes from there. The list order is Gmail's and can disagree with internalDate by a little
-(e.g. imported mail), so the next run starts `overlap_seconds` before the bookmark: messages
-emitted twice are deduplicated downstream by id, and none is skipped.
+Gmail's list (`users.messages.list`) gives only ids, newest first. A run therefore lists every
+id of the window first (ids are small: a million take tens of MB), then fetches the messages
+oldest first (the list reversed) with `format=full` and emits each one unchanged.
 
-The window is [start, end): start is the bookmark minus the overlap (never before
-`start_date`), else `start_date`; end is `end_date`. Gmail's `after:`/`before:` take whole
-seconds and their boundaries are not documented as inclusive or exclusive, so the search asks
-for one second more on each side and the exact window is applied to each message's
-internalDate.
+The window is exactly [`start_date`, `end_date`), applied to each message's internalDate; the
+stream keeps no bookmark and has no overlap of its own (see `tap_common.ApiStream`): lorchestra
+picks each window, starting it its connection's `overlap_seconds` before the last window's end,
+which also covers the list order straying a little from internalDate (imported mail). Gmail's
+`after:`/`before:` take whole seconds and their boundaries are not documented as inclusive or
+exclusive, so the search asks for one second more on each side and the exact window is applied
+to each message's internalDate.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from singer_sdk.helpers.types import Context, RequestFunc
 
-from tap_common import ApiStream, RefreshTokenAuthenticator, parse_instant
+from tap_common import ApiStream, RefreshTokenAuthenticator
 
 __all__ = ["MESSAGE_SCHEMA", "MessagesStream", "in_window", "search_query"]
 
@@ -77,37 +73,23 @@ def in_window(message: dict[str, Any], start_ms: int | None, end_ms: int | None)
 
 
 class MessagesStream(ApiStream[str]):
-    """Gmail messages in format=full, oldest first, incremental by internalDate."""
+    """Gmail messages in format=full, oldest first, over the run's window of internalDate."""
 
     name = "messages"
     path = "/gmail/v1/users/{user_id}/messages"
     primary_keys = ("id",)
-    replication_key = "internalDate"
     schema = MESSAGE_SCHEMA
     records_jsonpath = "$.messages[*]"
     next_page_token_jsonpath = "$.nextPageToken"
-
-    @property
-    def is_sorted(self) -> bool:
-        return True  # emitted oldest first, so the bookmark may advance as records go out
-
-    @property
-    def check_sorted(self) -> bool:
-        return False  # list order may stray from internalDate a little; the overlap covers it
 
     @cached_property
     def authenticator(self) -> RefreshTokenAuthenticator:
         return RefreshTokenAuthenticator.from_config(self.config, self.tap_name)
 
-    def window(self, context: Context | None) -> tuple[int | None, int | None]:
-        """[start, end) in epoch ms (None: unbounded) from the bookmark and the settings."""
-        start = _setting_ms(self.config, "start_date")
-        # The SDK's starting value is the bookmark (epoch ms digits) or, lacking one, start_date.
-        bookmark = self.get_starting_replication_key_value(context)
-        if isinstance(bookmark, str) and bookmark.isdigit():
-            resume = int(bookmark) - int(self.config["overlap_seconds"]) * 1000
-            start = resume if start is None else max(start, resume)
-        return start, _setting_ms(self.config, "end_date")
+    def window(self) -> tuple[int | None, int | None]:
+        """[start_date, end_date) in epoch ms (None: unbounded)."""
+        start, end = self.configured_window()
+        return _epoch_ms(start), _epoch_ms(end)
 
     def get_url(self, context: Context | None) -> str:
         return f"{self.url_base}/gmail/v1/users/{self._user}/messages"
@@ -115,7 +97,7 @@ class MessagesStream(ApiStream[str]):
     def get_url_params(self, context: Context | None,
                        next_page_token: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"maxResults": self.config["page_size"]}
-        query = search_query(*self.window(context), self.config.get("query"))
+        query = search_query(*self.window(), self.config.get("query"))
         if query:
             params["q"] = query
         if self.config.get("label_ids"):
@@ -125,7 +107,7 @@ class MessagesStream(ApiStream[str]):
         return params
 
     def request_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        start, end = self.window(context)
+        start, end = self.window()
         listed = dict.fromkeys(str(item["id"]) for item in super().request_records(context))
         self.logger.info("%s: %d message ids listed in the window", self.tap_name, len(listed))
         fetch = self.request_decorator(self._request)
@@ -161,8 +143,5 @@ class MessagesStream(ApiStream[str]):
         return message
 
 
-def _setting_ms(config: Any, name: str) -> int | None:
-    value = config.get(name)
-    if not value:
-        return None
-    return (parse_instant(value, name) - _EPOCH) // timedelta(milliseconds=1)
+def _epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _EPOCH) // timedelta(milliseconds=1)

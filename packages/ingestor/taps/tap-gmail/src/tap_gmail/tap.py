@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from tap_common import common_settings, overlap_setting, refresh_token_settings
+from tap_common import common_settings, refresh_token_settings
 from tap_gmail.streams import MessagesStream
 
 __all__ = ["API_URL", "TOKEN_URL", "TapGmail"]
@@ -27,7 +27,6 @@ class TapGmail(Tap):
         th.Property("query", th.StringType,
                     description="Extra Gmail search terms ANDed with the window, "
                                 "e.g. `-in:chats`."),
-        overlap_setting(3600),
         th.Property("page_size", th.IntegerType, default=500,
                     description="Ids per users.messages.list page (Gmail allows 1-500)."),
         *common_settings(api_url=API_URL, token_url=TOKEN_URL),

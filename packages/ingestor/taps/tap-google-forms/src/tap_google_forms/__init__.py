@@ -2,7 +2,7 @@
 
 One stream, `responses`: the responses to the configured forms exactly as forms.responses.list
 returns them, plus `formId` and `_form` (the form's forms.get resource), oldest first per form,
-incremental by lastSubmittedTime with an overlap (see `streams`).
+over the window [start_date, end_date) of lastSubmittedTime (see `streams`).
 """
 
 from tap_google_forms.tap import TapGoogleForms

@@ -1,28 +1,22 @@
 """The `responses` stream: every response to the configured forms, as forms.responses.list gives it.
 
-Each form id in `form_ids` is a partition with a bookmark of its own. For each form the stream
-reads the form once (`forms.get`: title and questions), lists the responses of the window, and
-emits each response unchanged plus two fields: `_form`, the forms.get resource, from which the
-canonizer takes question titles, and `formId`, which list answers leave out (as documented) but
-the canonizer and `forms.responses.get` have.
+Each form id in `form_ids` is a partition. For each form the stream reads the form once
+(`forms.get`: title and questions), lists the responses of the window, and emits each response
+unchanged plus two fields: `_form`, the forms.get resource, from which the canonizer takes
+question titles, and `formId`, which list answers leave out (as documented) but the canonizer and
+`forms.responses.get` have.
 
-Ordering and resume: forms.responses.list documents no order, and its page tokens are bound to
-the filter of the first page, so the bookmark cannot move while pages arrive. The stream therefore
-collects a form's whole window first (a clinic's form holds thousands of responses at most, a
-few MB; `start_date` bounds a first sync of a bigger one), sorts it by lastSubmittedTime, then
-responseId, and emits in that order. The instants are compared parsed, to the nanosecond: Google
-writes them with three, six or more fraction digits, so the strings do not sort. The bookmark,
-the lastSubmittedTime of the last response emitted, therefore only moves forward and never past
-a response not yet emitted; it reaches the output every 100 records, and is written as the
-tap's last message if the run fails (see `tap_common.ApiStream`). The next run
-lists `timestamp >= bookmark - overlap_seconds`: `>=` returns the responses sharing the
-bookmark's instant that were not emitted yet, and the overlap those that became visible in the
-API only after a later one had been read, or were resubmitted meanwhile. Repeats are
-deduplicated downstream by responseId.
+Ordering: forms.responses.list documents no order, so the stream collects a form's whole window
+first (a clinic's form holds thousands of responses at most, a few MB; the window bounds a first
+sync of a bigger one), sorts it by lastSubmittedTime, then responseId, and emits in that order.
+The instants are compared parsed, to the nanosecond: Google writes them with three, six or more
+fraction digits, so the strings do not sort.
 
-The window is [start, end): start is the bookmark minus the overlap (never before `start_date`),
-else `start_date`; end is `end_date`. The API filters on a lower bound only, so the window is
-also applied here to each response's lastSubmittedTime.
+The window is exactly [`start_date`, `end_date`) of lastSubmittedTime, the same for every form;
+the stream keeps no bookmark (see `tap_common.ApiStream`). The API filters on a lower bound only
+(`timestamp >= start`), so the window is also applied here to each response. lorchestra starts
+each window its connection's `overlap_seconds` before the last one's end, for responses that
+became visible in the API only after a later one had been read, or were resubmitted meanwhile.
 """
 
 from __future__ import annotations
@@ -39,7 +33,7 @@ from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import JSONPathPaginator
 
-from tap_common import ApiStream, RefreshTokenAuthenticator, parse_instant
+from tap_common import ApiStream, RefreshTokenAuthenticator
 
 __all__ = [
     "RESPONSE_SCHEMA",
@@ -117,26 +111,14 @@ class _TokenPaginator(JSONPathPaginator):
 
 
 class ResponsesStream(ApiStream[str | None]):
-    """Responses to the forms of `form_ids`, oldest first per form, incremental per form."""
+    """Responses to the forms of `form_ids`, oldest first per form, over the run's window."""
 
     name = "responses"
     path = "/v1/forms/{formId}/responses"
     primary_keys = ("responseId",)
-    replication_key = "lastSubmittedTime"
     schema = RESPONSE_SCHEMA
     records_jsonpath = "$.responses[*]"
     next_page_token_jsonpath = "$.nextPageToken"
-
-    @property
-    def is_sorted(self) -> bool:
-        return True  # each form's responses are emitted sorted, so its bookmark may advance
-
-    @property
-    def check_sorted(self) -> bool:
-        return False  # the SDK would compare the strings, whose fraction digits vary
-
-    def get_replication_key_signpost(self, context: Context | None) -> None:
-        return None  # a signpost only caps unsorted progress; here it would just litter the state
 
     @cached_property
     def authenticator(self) -> RefreshTokenAuthenticator:
@@ -154,15 +136,10 @@ class ResponsesStream(ApiStream[str | None]):
     def get_new_paginator(self) -> _TokenPaginator:
         return _TokenPaginator(self.next_page_token_jsonpath)
 
-    def window(self, context: Context | None) -> tuple[int | None, int | None]:
-        """[start, end) in epoch ns (None: unbounded) from the form's bookmark and the settings."""
-        start = _setting_ns(self.config, "start_date")
-        state = self.get_context_state(context)
-        bookmark = state.get("replication_key_value")
-        if isinstance(bookmark, str) and state.get("replication_key") == self.replication_key:
-            resume = instant_ns(bookmark) - int(self.config["overlap_seconds"]) * _NS
-            start = resume if start is None else max(start, resume)
-        return start, _setting_ns(self.config, "end_date")
+    def window(self) -> tuple[int | None, int | None]:
+        """[start_date, end_date) in epoch ns (None: unbounded)."""
+        start, end = self.configured_window()
+        return _epoch_ns(start), _epoch_ns(end)
 
     def get_url(self, context: Context | None) -> str:
         return f"{self._form_url(context)}/responses"
@@ -170,7 +147,7 @@ class ResponsesStream(ApiStream[str | None]):
     def get_url_params(self, context: Context | None,
                        next_page_token: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"pageSize": self.config["page_size"]}
-        start, _ = self.window(context)
+        start, _ = self.window()
         if start is not None:
             params["filter"] = list_filter(start)
         if next_page_token:
@@ -180,7 +157,7 @@ class ResponsesStream(ApiStream[str | None]):
     def request_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         form_id = _form_id(context)
         form = self._get_form(context)
-        start, end = self.window(context)  # before anything is emitted: the bookmark as stored
+        start, end = self.window()
         responses = in_order(super().request_records(context), start, end)
         self.logger.info("%s: %d responses to form %s in the window", self.tap_name,
                          len(responses), form_id)
@@ -215,8 +192,5 @@ def _form_id(context: Context | None) -> str:
     return str(context["formId"])
 
 
-def _setting_ns(config: Any, name: str) -> int | None:
-    value = config.get(name)
-    if not value:
-        return None
-    return (parse_instant(value, name) - _EPOCH) // timedelta(microseconds=1) * 1000
+def _epoch_ns(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _EPOCH) // timedelta(microseconds=1) * 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from tap_common import common_settings, overlap_setting, refresh_token_settings
+from tap_common import common_settings, refresh_token_settings
 from tap_google_forms.streams import ResponsesStream
 
 __all__ = ["API_URL", "SETTINGS", "TOKEN_URL", "TapGoogleForms"]
@@ -18,9 +18,8 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 SETTINGS = th.PropertiesList(
     th.Property("form_ids", th.ArrayType(th.StringType), required=True,
                 description="Ids of the forms to read (from the form's edit URL "
-                            "docs.google.com/forms/d/<id>/edit); each keeps its own bookmark."),
+                            "docs.google.com/forms/d/<id>/edit)."),
     *refresh_token_settings(),
-    overlap_setting(600, record_id="responseId"),
     th.Property("page_size", th.IntegerType, default=5000,
                 description="Responses per forms.responses.list page (Forms allows 1-5000)."),
     *common_settings(api_url=API_URL, token_url=TOKEN_URL),

@@ -1,7 +1,7 @@
 """tap-msgraph-mail: a Singer tap for Microsoft Graph mail, built on lorchestra's `tap_common`.
 
 One stream, `messages`: a mailbox's (or one folder's) messages exactly as Graph lists them,
-oldest first, incremental by receivedDateTime with an overlap (see `streams`).
+oldest first, over the window [start_date, end_date) of receivedDateTime (see `streams`).
 """
 
 from tap_msgraph_mail.tap import TapMSGraphMail

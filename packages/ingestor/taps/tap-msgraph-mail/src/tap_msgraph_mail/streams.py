@@ -3,13 +3,14 @@
 `GET /me/messages` (or `/users/{user_id}/messages`, or either under
 `/mailFolders/{mail_folder_id}`) with `$filter=receivedDateTime ge <start> and … lt <end>`,
 `$orderby=receivedDateTime asc` and `$top`, then `@odata.nextLink` page after page (see
-`tap_common.ODataStream`): oldest first, so the bookmark (receivedDateTime of the last message
-emitted) advances as records go out, and each run starts `overlap_seconds` before it, because a
-message moved into the folder (or delivered late) keeps its original receivedDateTime. The
-`Prefer` header picks HTML (the default) or text bodies (`outlook.body-content-type`) and, unless
-`immutable_ids` is off, immutable ids (`IdType="ImmutableId"`): a message's default id changes
-when it moves to another folder, which would make it a new record downstream. `select` narrows
-the properties (id and receivedDateTime are always asked for).
+`tap_common.ODataStream`): oldest first, exactly the window [`start_date`, `end_date`) of
+receivedDateTime, with no bookmark of the tap's own. lorchestra starts each window its
+connection's `overlap_seconds` before the last one's end, because a message moved into the
+folder (or delivered late) keeps its original receivedDateTime. The `Prefer` header picks HTML
+(the default) or text bodies (`outlook.body-content-type`) and, unless `immutable_ids` is off,
+immutable ids (`IdType="ImmutableId"`): a message's default id changes when it moves to another
+folder, which would make it a new record downstream. `select` narrows the properties (id and
+receivedDateTime are always asked for).
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ def select_option(columns: Iterable[str]) -> str:
 
 
 class MessagesStream(ODataStream):
-    """Graph message resources, oldest first, incremental by receivedDateTime."""
+    """Graph message resources, oldest first, over the run's window of receivedDateTime."""
 
     name = "messages"
     primary_keys = ("id",)
-    replication_key = "receivedDateTime"
+    window_column = "receivedDateTime"
     schema = MESSAGE_SCHEMA
 
     def __init__(self, tap: Tap) -> None:

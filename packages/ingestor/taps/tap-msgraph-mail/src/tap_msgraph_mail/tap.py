@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from tap_common import common_settings, overlap_setting, refresh_token_settings
+from tap_common import common_settings, refresh_token_settings
 from tap_msgraph_mail.streams import MessagesStream
 
 __all__ = ["API_URL", "SCOPE", "TOKEN_URL", "TapMSGraphMail"]
@@ -42,7 +42,6 @@ class TapMSGraphMail(Tap):
         th.Property("select", th.ArrayType(th.StringType),
                     description="Only these message properties ($select); id and "
                                 "receivedDateTime are always included."),
-        overlap_setting(3600),
         th.Property("page_size", th.IntegerType, default=100,
                     description="Messages per page ($top, 1-1000)."),
         *common_settings(api_url=API_URL, token_url=TOKEN_URL),

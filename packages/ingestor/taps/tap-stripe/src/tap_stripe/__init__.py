@@ -1,8 +1,8 @@
 """tap-stripe: a Singer tap for the Stripe API, built on lorchestra's `tap_common`.
 
 Streams `customers`, `invoices`, `payment_intents` and `refunds` (setting `streams` picks some):
-the objects exactly as Stripe's list endpoints return them, oldest first, incremental by
-`created` with an overlap, resumable slice by slice (see `streams`).
+the objects exactly as Stripe's list endpoints return them, oldest first, over the window
+[start_date, end_date) of `created` (see `streams`).
 """
 
 from tap_stripe.tap import TapStripe

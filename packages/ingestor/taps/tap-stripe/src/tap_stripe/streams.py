@@ -1,24 +1,19 @@
 """Stripe list streams (customers, invoices, payment intents, refunds), objects unchanged.
 
 Stripe lists newest first by `created` (unix seconds) and `starting_after` pages towards older
-objects, so a bookmark cannot follow one walk of a list: the newest object comes first, and a
-bookmark set from it would let an interrupted run skip every older object not yet read. Each
-stream therefore cuts its window into slices of `window_days` by `created`, oldest slice first.
-A slice is listed in full (`created[gte]`/`created[lt]`, pages of `page_size` chained by
-`starting_after`), held in memory, and emitted oldest first. The bookmark is `created` of the
-last object emitted; it reaches the output every 100 records and is written as the tap's last
-message if the run fails (see `tap_common.ApiStream`). A run that fails while listing a slice
-has emitted every slice before it and nothing of that one, so the next run starts just before
-that slice: no gap, and about one slice is listed twice. Memory holds one slice (a month of a
-practice's invoices is a few hundred objects).
+objects. To emit oldest first without holding a whole history, each stream cuts its window into
+slices of `window_days` by `created`, oldest slice first. A slice is listed in full
+(`created[gte]`/`created[lt]`, pages of `page_size` chained by `starting_after`), held in
+memory, and emitted oldest first. Memory holds one slice (a month of a practice's invoices is a
+few hundred objects).
 
-The window is [start, end): start is the bookmark minus `overlap_seconds` (never before
-`start_date`), else `start_date`; end is `end_date`, else open, so objects created while the run
-goes are not cut off by a clock that disagrees with Stripe's. The overlap re-reads the seconds
-just before the bookmark, for an object that became listable only after the last run had passed
-its `created` second (one still being written then); repeats are deduplicated downstream by id.
-Without a start (a first run without `start_date`) the whole history is one slice, so only a
-`start_date` makes a first run resumable.
+The window is exactly [`start_date`, `end_date`); without `end_date` it is open, so objects
+created while the run goes are not cut off by a clock that disagrees with Stripe's. Without a
+`start_date` the whole history is one slice. The stream keeps no bookmark (see
+`tap_common.ApiStream`): a run that fails is run again over the same window. lorchestra starts
+each window its connection's `overlap_seconds` before the last one's end, for an object that
+became listable only after the last run had passed its `created` second (one still being
+written then).
 """
 
 from __future__ import annotations
@@ -64,12 +59,9 @@ def unix_seconds(value: str, setting: str) -> int:
     return math.ceil(parse_instant(value, setting).timestamp())
 
 
-def sync_window(config: Mapping[str, Any], bookmark: int | None) -> tuple[Bound, Bound]:
-    """[start, end) of `created` for one run, from the settings and the stream's bookmark."""
+def sync_window(config: Mapping[str, Any]) -> tuple[Bound, Bound]:
+    """[start, end) of `created` for one run: `start_date` and `end_date` in unix seconds."""
     start = unix_seconds(config["start_date"], "start_date") if config.get("start_date") else None
-    if bookmark is not None:
-        resume = bookmark - int(config["overlap_seconds"])
-        start = resume if start is None else max(start, resume)
     end = unix_seconds(config["end_date"], "end_date") if config.get("end_date") else None
     return start, end
 
@@ -102,24 +94,14 @@ class StartingAfterPaginator(BaseAPIPaginator[str | None]):
 
 
 class StripeStream(ApiStream[str | None]):
-    """One Stripe list endpoint (`/v1/<name>`), oldest first by slices, incremental by created."""
+    """One Stripe list endpoint (`/v1/<name>`), oldest first by slices of the run's window."""
 
     primary_keys = ("id",)
-    replication_key = "created"
     records_jsonpath = "$.data[*]"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._slice: tuple[Bound, Bound] = (None, None)  # the one request_records is listing
-
-    @property
-    def is_sorted(self) -> bool:
-        return True  # each slice is emitted oldest first, so the bookmark advances as they go
-
-    @property
-    def check_sorted(self) -> bool:
-        # An incremental run starts `overlap_seconds` before the bookmark, below its last value.
-        return False
 
     @cached_property
     def authenticator(self) -> BearerTokenAuthenticator:
@@ -148,9 +130,7 @@ class StripeStream(ApiStream[str | None]):
         return params
 
     def request_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        # Lacking a bookmark the SDK offers start_date (a string) here; sync_window reads that.
-        bookmark = self.get_starting_replication_key_value(context)
-        start, end = sync_window(self.config, bookmark if isinstance(bookmark, int) else None)
+        start, end = sync_window(self.config)
         slices = created_slices(start, end, int(self.config["window_days"]) * DAY_SECONDS,
                                 int(time.time()))
         self.logger.info("%s: stream %s lists created in [%s, %s) in %d slice(s)",

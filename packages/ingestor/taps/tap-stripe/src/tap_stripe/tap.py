@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
-from tap_common import common_settings, overlap_setting
+from tap_common import common_settings
 from tap_stripe.streams import STREAMS
 
 __all__ = ["API_URL", "SETTINGS", "TapStripe"]
@@ -26,12 +26,11 @@ SETTINGS = th.PropertiesList(
     th.Property("stripe_version", th.StringType,
                 description="Stripe-Version header, e.g. 2024-06-20 (default: the "
                             "account's API version)."),
-    overlap_setting(300),
     th.Property("page_size", th.IntegerType(minimum=1, maximum=100), default=100,
                 description="Objects per list page (Stripe allows 1-100)."),
     th.Property("window_days", th.IntegerType(minimum=1), default=30,
-                description="Days of `created` listed, then emitted oldest first, at a "
-                            "time; an interrupted run resumes at the slice it was in."),
+                description="Days of `created` listed (and held in memory), then emitted "
+                            "oldest first, at a time."),
     *common_settings(api_url=API_URL),
 )
 
