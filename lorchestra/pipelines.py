@@ -36,6 +36,7 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
     ("removed", "removed"),
     ("unchanged", "unchanged"),
     ("events_unchanged", "unchanged"),
+    ("reports_unchanged", "unchanged"),
     ("rejected", "rejected"),
     ("malformed", "malformed"),
 )

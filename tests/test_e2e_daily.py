@@ -55,9 +55,16 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path) -> None:
 
     local_db = home / "local.db"
     assert local_db.stat().st_mode & 0o777 == 0o600
+    scale_rows = lorc(home, data, "sql", "SELECT COUNT(*) AS n FROM observations "
+                      "WHERE kind = 'scale'", "--json")
     with sqlite3.connect(local_db) as con:
+        # One row per scale of every scored administration.
         assert con.execute("SELECT COUNT(*) FROM measurement_timeseries").fetchone()[0] == (
-            tables["measurement_events"])
+            json.loads(scale_rows.stdout)[0]["n"]) > tables["measurement_events"]
+        ipip_scales = con.execute(
+            "SELECT COUNT(DISTINCT scale_id) FROM measurement_timeseries "
+            "WHERE instrument_id = 'ipip_neo_60'").fetchone()[0]
+        assert ipip_scales >= 5
     client_files = list((home / "local_views" / "clients").glob("*.md"))
     contacts = sum(f.records for f in manifest.files if f.object_type == "contact")
     assert len(client_files) == contacts
