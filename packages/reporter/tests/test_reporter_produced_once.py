@@ -22,25 +22,25 @@ def mtimes(directory: Path) -> dict[str, int]:
 
 def test_unchanged_reports_are_not_rewritten(seeder: Any, run_job: Any, home: Path) -> None:
     first = run_job(jobs.generate_weekly_report, week=WEEK)
-    assert (first["reports_written"], first["summary"]) == (1, "written")
+    assert (first["reports_written"], first["summary_written"]) == (1, 1)
     directory = home / "reports" / WEEK
     before = mtimes(directory)
 
     second = run_job(jobs.generate_weekly_report, week=WEEK)
     assert (second["reports_written"], second["reports_unchanged"]) == (0, 1)
-    assert second["summary"] == "unchanged"
+    assert (second["summary_written"], second["summary_unchanged"]) == (0, 1)
     assert mtimes(directory) == before
 
     from lorchestra.pipelines import describe_changes
 
-    assert describe_changes(second) == "1 unchanged"
+    assert describe_changes(second) == "2 unchanged"  # the client report and the summary
 
     # New data for Alex: only what changed is rewritten.
     seeder.measurement("e9", "alex.client@example.test", "phq9", "2026-03-12T10:00:00Z", 4,
                        "minimal", item9=False)  # fmt: skip
     create_views(seeder.warehouse)
     third = run_job(jobs.generate_weekly_report, week=WEEK)
-    assert (third["reports_written"], third["summary"]) == (1, "written")
+    assert (third["reports_written"], third["summary_written"]) == (1, 1)
     after = mtimes(directory)
     assert after["client_c-0001.pdf"] != before["client_c-0001.pdf"]
 
@@ -57,7 +57,8 @@ def test_one_client_leaves_the_practice_summary_as_it_was(
     create_views(seeder.warehouse)
 
     result = run_job(jobs.generate_weekly_report, week="2026-W10", client="c-0002")
-    assert (result["reports_written"], result["summary"]) == (1, "not written")
+    assert (result["reports_written"], result["summary_written"]) == (1, 0)
+    assert result["summary_unchanged"] == 0
     assert (directory / "practice_summary.html").read_bytes() == summary
     after = mtimes(directory)
     for name in ("practice_summary.html", "practice_summary.pdf", "client_c-0001.html",

@@ -107,7 +107,8 @@ def test_reports_for_active_clients_only(week_seeder: Any, run_job: RunJob, home
     result = run_job(jobs.generate_weekly_report, week=WEEK)
     assert result == {
         "week": WEEK, "clients_with_activity": 1, "reports_written": 1,
-        "reports_unchanged": 0, "summary": "written", "reports_sent": 0,
+        "reports_unchanged": 0, "summary_written": 1, "summary_unchanged": 0,
+        "reports_sent": 0,
         "skipped_already_sent": 0, "clients_without_activity": 2, "skipped_unsafe_id": 0,
         "dry_run": False,
     }  # fmt: skip

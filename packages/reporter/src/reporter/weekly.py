@@ -40,7 +40,9 @@ class WeeklyCounts:
     clients_with_activity: int = 0
     reports_written: int = 0
     reports_unchanged: int = 0
-    summary: str = "not written"  # "written", "unchanged", or "not written" (--client, dry run)
+    # The practice summary: written, or unchanged (both 0 with --client or a dry run).
+    summary_written: int = 0
+    summary_unchanged: int = 0
     reports_sent: int = 0
     skipped_already_sent: int = 0
     clients_without_activity: int = 0
@@ -106,8 +108,10 @@ def generate(
     if not dry_run:
         # A one-client run leaves the practice summary as it was: it covers every client.
         if client is None:
-            changed = write_report(directory, "practice_summary", render_summary(practice))
-            counts.summary = "written" if changed else "unchanged"
+            if write_report(directory, "practice_summary", render_summary(practice)):
+                counts.summary_written = 1
+            else:
+                counts.summary_unchanged = 1
         fsync_dir(directory)
         emit(
             bq_client,
