@@ -190,6 +190,9 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
         if s["week_start"] == week.monday.isoformat() and s["contact_id"] in contacts
     ]
     timeseries = fetch_all(bq_client, "measurement_timeseries")
+    by_subject: dict[str, list[Row]] = defaultdict(list)
+    for row in timeseries:
+        by_subject[row["subject_id"]].append(row)
     sessions = fetch_all(bq_client, "sessions")
     billing = _billing(bq_client, contacts)
 
@@ -202,9 +205,8 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
         history = sorted(
             (
                 r
-                for r in timeseries
-                if r["subject_id"] == email
-                and (parse_instant(r["occurred_at"]) or week.end) < week.end
+                for r in by_subject.get(email, [])
+                if (parse_instant(r["occurred_at"]) or week.end) < week.end
             ),
             key=lambda r: (r["instrument_id"], r["scale_id"], r["occasion"], r["event_key"]),
         )
@@ -245,7 +247,7 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
         week=week, clients=clients, clients_without_activity=len(wanted) - len(clients)
     )
     _pipeline(practice, fetch_all(bq_client, "inbox_view"), contacts)
-    practice.outcomes = _practice_outcomes(contacts, timeseries, week)
+    practice.outcomes = _practice_outcomes(contacts, by_subject, week)
     invoices = [i for c in clients for i in c.invoices]
     payments = [p for c in clients for p in c.payments]
     practice.totals = {
@@ -262,17 +264,18 @@ def load_week(bq_client: Any, week: IsoWeek, client: str | None = None) -> Pract
 
 
 def _practice_outcomes(
-    contacts: dict[str, Row], timeseries: list[Row], week: IsoWeek
+    contacts: dict[str, Row], by_subject: dict[str, list[Row]], week: IsoWeek
 ) -> PracticeOutcomes:
     """Outcomes of every client (not only this week's) with paired data up to the week's end."""
-    emails = {(c.get("email") or "").strip().lower() for c in contacts.values()} - {""}
-    by_subject: dict[str, list[Row]] = defaultdict(list)
-    for row in timeseries:
-        if row["subject_id"] in emails and (parse_instant(row["occurred_at"]) or week.end) < (
-            week.end
-        ):
-            by_subject[row["subject_id"]].append(row)
-    return practice_outcomes(client_outcome(rows) for rows in by_subject.values())
+    emails = sorted({(c.get("email") or "").strip().lower() for c in contacts.values()} - {""})
+    return practice_outcomes(
+        client_outcome(
+            r
+            for r in by_subject.get(email, [])
+            if (parse_instant(r["occurred_at"]) or week.end) < week.end
+        )
+        for email in emails
+    )
 
 
 def _billing(bq_client: Any, contacts: dict[str, Row]) -> dict[str, dict[str, list[Row]]]:
