@@ -116,7 +116,7 @@ def build_alert(
     sender: str, recipient: str, row: Row, contact: Row | None
 ) -> EmailMessage:
     """The alert for one response: who, when, the answer and the total; no link."""
-    name = _name(contact) or "a client not in the contacts"
+    name = _name(contact) or f"not in the contacts (respondent {row['subject_id']})"
     contact_id = f" (contact {contact['contact_id']})" if contact else ""
     when = str(row["occurred_at"] or "unknown time").replace("T", " ").replace("Z", " UTC")
     if row["item9_positive"] is None:
