@@ -36,8 +36,18 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
     ("removed", "removed"),
     ("unchanged", "unchanged"),
     ("events_unchanged", "unchanged"),
+    ("summary_written", "reports"),
+    ("reports_unchanged", "unchanged"),
+    ("summary_unchanged", "unchanged"),
+    ("alerts_sent", "alerts sent"),
     ("rejected", "rejected"),
     ("malformed", "malformed"),
+)
+
+
+# Counts that flag a state worth saying in words (counts are numbers only, never free text).
+_NOTICES: tuple[tuple[str, str], ...] = (
+    ("alerts_off", "risk alerts off: LORCHESTRA_RISK_ALERT_EMAIL is not set"),
 )
 
 
@@ -52,12 +62,15 @@ def change_totals(counts: dict[str, Any]) -> dict[str, int]:
 
 
 def describe_changes(counts: dict[str, Any]) -> str | None:
-    """What a job changed, from its counts: "3 new, 85 unchanged", "no change", or None."""
+    """What a job changed, from its counts: "3 new, 85 unchanged", "no change", or None; a
+    flag count from ``_NOTICES`` that is set adds its words ("...; risk alerts off: ...")."""
     totals = change_totals(counts)
+    notice = "; ".join(text for key, text in _NOTICES if counts.get(key)) or None
     if not totals:
-        return None  # the job reports no such counts (a view rebuilt, a copy refreshed)
+        return notice  # the job reports no such counts (a view rebuilt, a copy refreshed)
     parts = [f"{number} {label}" for label, number in totals.items() if number]
-    return ", ".join(parts) or "no change"
+    text = ", ".join(parts) or "no change"
+    return f"{text}; {notice}" if notice else text
 
 
 @dataclass

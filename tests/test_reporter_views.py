@@ -202,11 +202,48 @@ def measurement_rows() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def fscrs_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two FSCRS administrations for Alex: subscales only, no total."""
+    events, observations = [], []
+    for key, at, scales in (
+        ("f1", "2026-03-02T10:00:00+00:00", {"inadequate_self": 20.0, "hated_self": 8.0}),
+        ("f2", "2026-03-09T10:00:00+00:00", {"inadequate_self": 14.0, "hated_self": 9.0}),
+    ):
+        events.append({
+            "event_key": key, "source_idem_key": f"synthetic:{key}", "subject_id": ALEX,
+            "instrument_id": "fscrs", "instrument_version": "1.0.0",
+            "occurred_at": datetime.fromisoformat(at), "score": scales["inadequate_self"],
+            "band": None, "scales": scales, "bands": {}, "flags": {}, "n_missing": 0,
+            "prorated": False,
+        })  # fmt: skip
+        observations += [scale_row(key, ALEX, "fscrs", at, code, value, None)
+                         for code, value in scales.items()]  # fmt: skip
+    return events, observations
+
+
+def scale_row(key: str, subject: str, instrument: str, at: Any, code: str, value: float | None,
+              band: str | None) -> dict[str, Any]:
+    return {
+        "observation_key": f"{key}/scale/{code}", "event_key": key, "subject_id": subject,
+        "instrument_id": instrument, "kind": "scale", "code": code, "loinc": None,
+        "value": value, "label": band, "missing": value is None,
+        "occurred_at": at if isinstance(at, datetime) else datetime.fromisoformat(at),
+    }  # fmt: skip
+
+
 @pytest.fixture
 def seeded(warehouse: Warehouse, home: Path) -> Warehouse:
+    events = measurement_rows()
+    observations = [
+        scale_row(e["event_key"], e["subject_id"], e["instrument_id"], e["occurred_at"],
+                  "total", e["score"], e["band"])
+        for e in events
+    ]  # fmt: skip
+    fscrs_events, fscrs_observations = fscrs_rows()
     with running(RunContext("test-run", home=home, settings=Settings(home=home))):
         upsert(warehouse, "canonical_objects", fixture_rows(), emit_event=False)
-        upsert(warehouse, "measurement_events", measurement_rows(), emit_event=False)
+        upsert(warehouse, "measurement_events", events + fscrs_events, emit_event=False)
+        upsert(warehouse, "observations", observations + fscrs_observations, emit_event=False)
     return warehouse
 
 
@@ -278,9 +315,9 @@ def test_measurement_timeseries(seeded: Warehouse) -> None:
     jobs.create_projections(seeded)
     rows = normalised(
         seeded.query(
-            "SELECT event_key, subject_id, instrument_id, occasion, occurred_at, score, band, "
-            "change_from_previous, change_from_first, item9_positive "
-            "FROM measurement_timeseries ORDER BY subject_id, instrument_id, occasion"
+            "SELECT event_key, subject_id, instrument_id, scale_id, occasion, occurred_at, "
+            "score, band, change_from_previous, change_from_first, item9_positive "
+            "FROM measurement_timeseries ORDER BY subject_id, instrument_id, scale_id, occasion"
         )
     )
 
@@ -295,15 +332,26 @@ def test_measurement_timeseries(seeded: Warehouse) -> None:
         previous: float | None,
         first: float | None,
         item9: bool | None,
+        scale: str = "total",
     ) -> dict[str, Any]:
         return {
             "event_key": key, "subject_id": subject, "instrument_id": instrument,
-            "occasion": occasion, "occurred_at": at, "score": score, "band": band,
+            "scale_id": scale, "occasion": occasion, "occurred_at": at, "score": score,
+            "band": band,
             "change_from_previous": previous, "change_from_first": first,
             "item9_positive": item9,
         }  # fmt: skip
 
+    # FSCRS: one row per subscale, each with its own changes; never a total.
     assert rows == [
+        row("f1", ALEX, "fscrs", 1, "2026-03-02T10:00:00Z", 8.0, None, None, None, None,
+            "hated_self"),
+        row("f2", ALEX, "fscrs", 2, "2026-03-09T10:00:00Z", 9.0, None, 1.0, 1.0, None,
+            "hated_self"),
+        row("f1", ALEX, "fscrs", 1, "2026-03-02T10:00:00Z", 20.0, None, None, None, None,
+            "inadequate_self"),
+        row("f2", ALEX, "fscrs", 2, "2026-03-09T10:00:00Z", 14.0, None, -6.0, -6.0, None,
+            "inadequate_self"),
         row("g1", ALEX, "gad7", 1, "2026-03-02T10:00:00Z", 9.0, "mild", None, None, None),
         row("e1", ALEX, "phq9", 1, "2026-03-02T10:00:00Z", 12.0, "moderate", None, None, False),
         row("e2", ALEX, "phq9", 2, "2026-03-09T10:00:00Z", 8.0, "mild", -4.0, -4.0, True),
@@ -330,11 +378,12 @@ def test_reporting_snapshots(seeded: Warehouse) -> None:
 
     assert date(2026, 3, 2).isocalendar()[:3] == (2026, 10, 1)  # a Monday, ISO week 10
     assert rows == [
-        snap(ALEX, "c-0001", "2026-03-02", 10, sessions_held=1, measurements=2,
+        # measurements count administrations (FSCRS once a week), not scales.
+        snap(ALEX, "c-0001", "2026-03-02", 10, sessions_held=1, measurements=3,
              phq9_score=12.0, phq9_band="moderate", gad7_score=9.0, gad7_band="mild",
              invoices=1, invoiced_minor=12000, payments=1, paid_minor=12000, messages=4),
         # s3 is inactive, in_3 void, pi_3 not succeeded: none of them count.
-        snap(ALEX, "c-0001", "2026-03-09", 11, sessions_held=1, measurements=2,
+        snap(ALEX, "c-0001", "2026-03-09", 11, sessions_held=1, measurements=3,
              phq9_score=5.0, phq9_band="minimal", invoices=1, invoiced_minor=12000),
         snap(BLAIR, "c-0002", "2026-03-02", 10, sessions_held=1, messages=1),
         snap(BLAIR, "c-0002", "2026-03-09", 11, measurements=1, phq9_score=15.0,
@@ -350,7 +399,7 @@ def test_create_projections_is_idempotent(seeded: Warehouse) -> None:
     assert first == second
     assert first["views"] == {
         "inbox_view": 4,
-        "measurement_timeseries": 5,
+        "measurement_timeseries": 9,
         "reporting_snapshots": 5,
     }
     events = seeded.query(

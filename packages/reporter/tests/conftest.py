@@ -105,8 +105,9 @@ class Seeder:
         instrument: str,
         at: str,
         score: float,
-        band: str,
+        band: str | None,
         item9: bool | None = None,
+        response: str | None = None,
     ) -> None:
         flags = {"item9_positive": item9} if instrument == "phq9" else {}
         upsert(
@@ -114,7 +115,7 @@ class Seeder:
             "measurement_events",
             [
                 {
-                    "event_key": key, "source_idem_key": f"synthetic:{key}",
+                    "event_key": key, "source_idem_key": response or f"synthetic:{key}",
                     "subject_id": subject, "instrument_id": instrument,
                     "instrument_version": "1.0.0",
                     "occurred_at": datetime.fromisoformat(at.replace("Z", "+00:00")),
@@ -122,6 +123,52 @@ class Seeder:
                     "bands": {"total": band}, "flags": flags, "n_missing": 0,
                     "prorated": False,
                 }
+            ],
+            emit_event=False,
+        )  # fmt: skip
+        self.scale_observations(key, subject, instrument, at, {"total": (score, band)})
+
+    def scored(
+        self, key: str, subject: str, instrument: str, at: str,
+        scales: dict[str, float | None], response: str | None = None,
+    ) -> None:
+        """A multi-scale administration (no total): its event and one row per scale."""
+        first = next(iter(scales.values()))
+        upsert(
+            self.warehouse,
+            "measurement_events",
+            [
+                {
+                    "event_key": key, "source_idem_key": response or f"synthetic:{key}",
+                    "subject_id": subject, "instrument_id": instrument,
+                    "instrument_version": "1.0.0",
+                    "occurred_at": datetime.fromisoformat(at.replace("Z", "+00:00")),
+                    "score": first, "band": None, "scales": scales, "bands": {}, "flags": {},
+                    "n_missing": 0, "prorated": False,
+                }
+            ],
+            emit_event=False,
+        )  # fmt: skip
+        self.scale_observations(
+            key, subject, instrument, at, {k: (v, None) for k, v in scales.items()}
+        )
+
+    def scale_observations(
+        self, key: str, subject: str, instrument: str, at: str,
+        scales: dict[str, tuple[float | None, str | None]],
+    ) -> None:
+        """The scale rows of a measurement event (what measurement_timeseries reads)."""
+        upsert(
+            self.warehouse,
+            "observations",
+            [
+                {
+                    "observation_key": f"{key}/scale/{scale_id}", "event_key": key,
+                    "subject_id": subject, "instrument_id": instrument, "kind": "scale",
+                    "code": scale_id, "value": value, "label": band, "missing": value is None,
+                    "occurred_at": datetime.fromisoformat(at.replace("Z", "+00:00")),
+                }
+                for scale_id, (value, band) in scales.items()
             ],
             emit_event=False,
         )  # fmt: skip

@@ -48,8 +48,8 @@ def test_first_run_writes_one_file_per_client_and_session(
 
     client = (root / "clients" / "c-0001.md").read_text()
     assert client.startswith("# Alex Client\n")
-    assert "| 2026-03-02 | phq9 | 1 | 12 | moderate |  |  | no |" in client
-    assert "| 2026-03-09 | phq9 | 2 | 8 | mild | -4 | -4 | yes |" in client
+    assert "| 2026-03-02 | phq9 | PHQ-9 total | 1 | 12 | moderate |  |  | no |" in client
+    assert "| 2026-03-09 | phq9 | PHQ-9 total | 2 | 8 | mild | -4 | -4 | yes |" in client
     assert "[s-0002](../sessions/s-0002.md)" in client
     assert client.index("s-0002") < client.index("s-0001")  # most recent first
     session = (root / "sessions" / "s-0001.md").read_text()

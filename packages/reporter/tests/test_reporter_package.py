@@ -18,6 +18,7 @@ def test_jobs_are_registered_under_the_host_group() -> None:
         "sync_sqlite": "reporter.jobs:sync_sqlite",
         "project_files": "reporter.jobs:project_files",
         "generate_weekly_report": "reporter.jobs:generate_weekly_report",
+        "send_risk_alerts": "reporter.jobs:send_risk_alerts",
     }
     for ep in entry_points(group="lorchestra.jobs.reporter"):
         params = list(inspect.signature(ep.load()).parameters)

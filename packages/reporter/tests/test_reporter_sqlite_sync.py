@@ -42,7 +42,7 @@ def test_first_sync_writes_every_table_privately(seeder: Any, run_job: RunJob, h
         "sessions": 3,
         "session_documents": 9,
         "measurement_events": 3,
-        "observations": 0,
+        "observations": 3,
     }
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     assert stat.S_IMODE(home.stat().st_mode) == 0o700

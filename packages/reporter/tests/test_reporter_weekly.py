@@ -106,7 +106,9 @@ def test_unknown_client_is_rejected(week_seeder: Any, run_job: RunJob) -> None:
 def test_reports_for_active_clients_only(week_seeder: Any, run_job: RunJob, home: Path) -> None:
     result = run_job(jobs.generate_weekly_report, week=WEEK)
     assert result == {
-        "week": WEEK, "clients_with_activity": 1, "reports_written": 1, "reports_sent": 0,
+        "week": WEEK, "clients_with_activity": 1, "reports_written": 1,
+        "reports_unchanged": 0, "summary_written": 1, "summary_unchanged": 0,
+        "reports_sent": 0,
         "skipped_already_sent": 0, "clients_without_activity": 2, "skipped_unsafe_id": 0,
         "dry_run": False,
     }  # fmt: skip
@@ -121,15 +123,15 @@ def test_reports_for_active_clients_only(week_seeder: Any, run_job: RunJob, home
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
     html = (directory / "client_c-0001.html").read_text()
-    latest = html[html.index('<table class="latest">') : html.index("</table>")]
+    phq9 = html[html.index('<table class="scales" data-instrument="phq9">') :]
     assert (
-        "<tr><td>phq9</td><td>2026-03-09</td><td>8</td><td>mild</td><td>-4</td><td>-4</td></tr>"
-        in latest
+        "<tr><td>PHQ-9 total</td><td>2026-03-09</td><td>8</td><td>mild</td><td>-4</td><td>-4</td>"
+        "<td>no reliable change</td></tr>" in phq9[: phq9.index("</table>")]
     )
     assert "Alex Client" in html
     alert = html[html.index('<div class="alert" role="alert">') :]
     assert "PHQ-9 item 9 endorsed</strong>" in alert and "on 2026-03-09." in alert
-    assert html.index('class="alert"') < html.index("<h2>Latest scores</h2>")
+    assert html.index('class="alert"') < html.index("<h2>Outcome")
     assert html.count('src="data:image/png;base64,') == 1  # one chart: phq9
     assert "http://" not in html and "https://" not in html
     sessions = html[html.index('<table class="sessions">') :]
@@ -164,7 +166,9 @@ def test_other_week_and_one_client(week_seeder: Any, run_job: RunJob, home: Path
     result = run_job(jobs.generate_weekly_report, week="2026-W10", client=BLAIR)
     assert (result["clients_with_activity"], result["clients_without_activity"]) == (1, 0)
     html = (home / "reports" / "2026-W10" / "client_c-0002.html").read_text()
-    assert "<tr><td>gad7</td><td>2026-03-02</td><td>9</td><td>mild</td><td>—</td>" in html
+    assert "<tr><td>GAD-7 total</td><td>2026-03-02</td><td>9</td><td>mild</td><td>—</td>" in html
+    # Measured once: a value, not a chart.
+    assert "Measured once" in html and "data:image/png" not in html
     assert not (home / "reports" / "2026-W10" / "client_c-0001.html").exists()
 
 
@@ -173,7 +177,7 @@ def test_item9_alert_only_in_the_week_it_was_endorsed(
 ) -> None:
     run_job(jobs.generate_weekly_report, week="2026-W10")  # Alex's PHQ-9 that week: item 9 = 0
     html = (home / "reports" / "2026-W10" / "client_c-0001.html").read_text()
-    assert "<tr><td>phq9</td><td>2026-03-02</td><td>12</td>" in html
+    assert "<tr><td>PHQ-9 total</td><td>2026-03-02</td><td>12</td>" in html
     assert 'class="alert"' not in html
     summary = (home / "reports" / "2026-W10" / "practice_summary.html").read_text()
     assert "<tr><th>Clients with PHQ-9 item 9 endorsed</th><td>0</td></tr>" in summary
@@ -199,7 +203,7 @@ def test_pdf_holds_scores_and_bands(week_seeder: Any, run_job: RunJob, home: Pat
     reader = PdfReader(report_dir(home) / "client_c-0001.pdf")
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Weekly report 2026-W11" in text
-    assert "phq9 2026-03-09 8 mild -4 -4" in " ".join(text.split())
+    assert "PHQ-9 total 2026-03-09 8 mild -4 -4 no reliable change" in " ".join(text.split())
     assert "USD 120.00" in text and "s-0002" in text
     summary = PdfReader(report_dir(home) / "practice_summary.pdf")
     assert "Clients without activity 2" in " ".join(summary.pages[0].extract_text().split())
@@ -341,7 +345,9 @@ def test_send_over_starttls_then_no_resend_then_resend(
     assert message["To"] == "clinician@practice.test"
     assert message["Subject"] == "Weekly report 2026-W11 — client c-0001"
     body = message.get_body(preferencelist=("html",))
-    assert body is not None and "<td>phq9</td><td>2026-03-09</td><td>8</td>" in body.get_content()
+    assert body is not None and "<td>PHQ-9 total</td><td>2026-03-09</td><td>8</td>" in (
+        body.get_content()
+    )
     attachments = list(message.iter_attachments())
     assert [a.get_content_type() for a in attachments] == ["application/pdf"]
     pdf = attachments[0].get_content()

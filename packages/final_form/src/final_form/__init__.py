@@ -1,12 +1,13 @@
 """final_form: clinical questionnaire scoring with instruments defined as data.
 
-``score("phq9", [1, 2, 0, 1, 3, 0, 1, 2, 0], difficulty=1)`` scores one administration
-against a validated definition from ``final_form/instruments/``; ``list_instruments()`` and
-``load_instrument(id)`` show what is available. Form bindings (``final_form/bindings/``) map
-a form's questions and option texts onto instrument items, and :func:`build_rows` turns one
+``score("phq9", [1, 2, 0, 1, 3, 0, 1, 2, 0], difficulty=1)`` scores one administration against
+a validated definition from ``final_form/instruments/``; ``list_instruments()`` and
+``load_instrument(id)`` show what is available. Form bindings (``final_form/bindings/``) map a
+form's questions and option texts onto instrument items, and :func:`build_rows` turns one
 canonical questionnaire response into ``measurement_event`` and ``observation`` rows plus
-diagnostics, with no I/O. This package never imports lorchestra; the host wraps these
-functions in jobs.
+diagnostics, with no I/O. :func:`outcome` gives a client's NHS Talking Therapies outcome
+(caseness, recovery, reliable change) from their first and last PHQ-9 and GAD-7 scores. This
+package never imports lorchestra; the host wraps these functions in jobs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from final_form.errors import (
     UnknownInstrumentError,
     UnknownMissingPolicyError,
 )
+from final_form.outcome import Outcome, outcome, reliable_change
 from final_form.registry import InstrumentRegistry, default_registry, load_definition_file
 from final_form.rows import RowSet, build_rows
 
@@ -34,6 +36,7 @@ __all__ = [
     "FormBinding",
     "InstrumentDefinition",
     "InstrumentRegistry",
+    "Outcome",
     "RowSet",
     "Score",
     "UnknownInstrumentError",
@@ -44,6 +47,8 @@ __all__ = [
     "list_instruments",
     "load_definition_file",
     "load_instrument",
+    "outcome",
+    "reliable_change",
     "score",
     "score_definition",
 ]

@@ -124,6 +124,21 @@ class Band(_Model):
 Method = Literal["sum", "mean", "sum_then_double"]
 
 
+class ReliableChange(_Model):
+    """A published reliable-change amount for a scale: a change of at least ``amount`` (up or
+    down) is larger than the instrument's measurement error, per ``source``."""
+
+    amount: float = Field(gt=0)
+    source: str = Field(min_length=1)
+
+
+class Caseness(_Model):
+    """A published clinical cut-off: a score of at least ``min`` is a "case", per ``source``."""
+
+    min: float
+    source: str = Field(min_length=1)
+
+
 class Scale(_Model):
     """A scale: a function of items (``items``) or the sum of other scales (``scales``).
 
@@ -141,6 +156,8 @@ class Scale(_Model):
     loinc: Loinc | None = None
     bands: tuple[Band, ...] | None = None
     description: str | None = None
+    reliable_change: ReliableChange | None = None
+    caseness: Caseness | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Scale:
@@ -208,6 +225,9 @@ class InstrumentDefinition(_Model):
     scales: tuple[Scale, ...]
     missing_policies: MissingPolicies
     flags: tuple[Flag, ...] = ()
+    # The scales a clinician's report shows, in order (default: every scale). The others are
+    # still scored and stored; IPIP-NEO-60's 30 facets and domain means, for example.
+    report_scales: tuple[str, ...] | None = None
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -216,6 +236,7 @@ class InstrumentDefinition(_Model):
         item_ids = self._check_items()
         self._check_reverse_keyed(item_ids)
         self._check_scales(item_ids)
+        self._check_report_scales()
         self._check_missing_policies()
         self._check_flags(item_ids)
         return self
@@ -275,6 +296,21 @@ class InstrumentDefinition(_Model):
             seen[scale.id] = scale
             if scale.bands is not None:
                 self._check_bands(where, scale)
+
+    def _check_report_scales(self) -> None:
+        scale_ids = [scale.id for scale in self.scales]
+        for index, scale_id in enumerate(self.report_scales or ()):
+            if scale_id not in scale_ids:
+                raise ValueError(f"report_scales[{index}]: unknown scale {scale_id!r}")
+            if scale_id in (self.report_scales or ())[:index]:
+                raise ValueError(f"report_scales[{index}]: {scale_id!r} listed twice")
+
+    @property
+    def reported_scales(self) -> tuple[Scale, ...]:
+        """The scales a report shows, in order (``report_scales``, else every scale)."""
+        if self.report_scales is None:
+            return self.scales
+        return tuple(self.scale(scale_id) for scale_id in self.report_scales)
 
     def _check_bands(self, where: str, scale: Scale) -> None:
         assert scale.bands is not None

@@ -1,11 +1,12 @@
 """Markdown files for reading without tools: ``<home>/local_views/``.
 
-One file per client, ``clients/<contact_id>.md`` (contact details, measurement history with
-bands, recent sessions), and one per session, ``sessions/<session_id>.md`` (transcript, notes,
-summary). Paths come from stable ids, never from names; an id that is not a safe file name is
-skipped and counted. Rendering is deterministic (no clock in the text), so unchanged sources
-give identical bytes: such files are not rewritten. Files whose source is gone are removed.
-Writes go through a temp file and ``os.replace``; directories are 0700, files 0600.
+One file per client, ``clients/<contact_id>.md`` (contact details, measurement history per
+reported scale with bands, recent sessions), and one per session, ``sessions/<session_id>.md``
+(transcript, notes, summary). Paths come from stable ids, never from names; an id that is not a
+safe file name is skipped and counted. Rendering is deterministic (no clock in the text), so
+unchanged sources give identical bytes: such files are not rewritten. Files whose source is
+gone are removed. Writes go through a temp file and ``os.replace``; directories are 0700, files
+0600.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lorchestra.api import PRIVATE_FILE, Warehouse, private_dir, write_private
+from reporter.instruments import instrument_info
 from reporter.local_tables import Row, fetch_all
 
 VIEWS_DIR = "local_views"
@@ -117,6 +119,11 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 
 # -- rendering ---------------------------------------------------------------------------------
+def _scale_order(row: Row) -> int:
+    ids = [s.id for s in instrument_info(row["instrument_id"]).scales]
+    return ids.index(row["scale_id"]) if row["scale_id"] in ids else len(ids)
+
+
 def render_client(contact: Row, measurements: Iterable[Row], sessions: Iterable[Row]) -> str:
     """The markdown of one client file."""
     name = contact.get("full_name") or " ".join(
@@ -140,19 +147,27 @@ def render_client(contact: Row, measurements: Iterable[Row], sessions: Iterable[
     )
     lines += [f"- {label}: {_inline(value)}" for label, value in details if value]
     lines += ["", "## Measurements", ""]
+    # Only the scales a report shows (never a total the instrument does not define).
     history = sorted(
-        measurements, key=lambda r: (r["instrument_id"], r["occasion"], r["event_key"])
+        (
+            r
+            for r in measurements
+            if instrument_info(r["instrument_id"]).reports(r["scale_id"])
+        ),
+        key=lambda r: (r["instrument_id"], r["occasion"], _scale_order(r), r["event_key"]),
     )
     if history:
         lines += [
-            "| Date | Instrument | # | Score | Band | Change from previous | Change from first "
-            "| Item 9 positive |",
-            "|---|---|---|---|---|---|---|---|",
+            "| Date | Instrument | Scale | # | Score | Band | Change from previous "
+            "| Change from first | Item 9 positive |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in history:
+            scale = instrument_info(row["instrument_id"]).scale(row["scale_id"])
             cells: tuple[Any, ...] = (
                 _day(row["occurred_at"]),
                 row["instrument_id"],
+                scale.name if scale else row["scale_id"],
                 str(row["occasion"]),
                 _number(row["score"]),
                 row["band"],

@@ -78,3 +78,12 @@ def generate_weekly_report(
         dry_run=dry_run,
     )  # fmt: skip
     return counts.as_dict()
+
+
+def send_risk_alerts(bq_client: Warehouse) -> dict[str, Any]:
+    """Email the clinician (LORCHESTRA_RISK_ALERT_EMAIL) once for every PHQ-9 response whose
+    item 9 was answered above 0 or could not be read; with no address set, say alerts are off.
+    """
+    from reporter.risk_alerts import send_alerts
+
+    return send_alerts(bq_client).as_dict()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lorchestra.api import Warehouse
 from reporter.local_tables import fetch_all
 from reporter.weekly import REPORTS_DIR, SENT_EVENT, sent_target
 from reporter.weekly_data import parse_instant, parse_week
@@ -26,7 +27,9 @@ _SENT_SQL = (
 )
 
 
-def weekly_reports(bq_client: Any, home: Path | None, nodes: Sequence[Any]) -> list[dict[str, Any]]:
+def weekly_reports(
+    bq_client: Warehouse, home: Path | None, nodes: Sequence[Any]
+) -> list[dict[str, Any]]:
     """One entry per weekly report file that shows one of the measurement events in ``nodes``."""
     measurements = [node.row for node in nodes if node.table == "measurement_events"]
     if home is None or not measurements:

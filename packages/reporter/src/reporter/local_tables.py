@@ -125,12 +125,13 @@ _OBSERVATION_COLUMNS = _cols(
 )
 _INBOX_COLUMNS = _cols(
     "thread_id TEXT, subject TEXT, participants TEXT, first_message_at TIMESTAMP, "
-    "last_message_at TIMESTAMP, message_count INTEGER, last_from TEXT, "
+    "last_message_at TIMESTAMP, message_count INTEGER, last_from TEXT, last_from_name TEXT, "
     "awaiting_reply BOOLEAN, contact_id TEXT"
 )
 _TIMESERIES_COLUMNS = _cols(
-    "event_key TEXT, subject_id TEXT, instrument_id TEXT, instrument_version TEXT, "
-    "occasion INTEGER, occurred_at TIMESTAMP, score REAL, band TEXT, "
+    "event_key TEXT, response_key TEXT, subject_id TEXT, instrument_id TEXT, "
+    "instrument_version TEXT, scale_id TEXT, occasion INTEGER, occurred_at TIMESTAMP, "
+    "score REAL, band TEXT, "
     "change_from_previous REAL, change_from_first REAL, item9_positive BOOLEAN, "
     "n_missing INTEGER, prorated BOOLEAN"
 )
@@ -156,10 +157,12 @@ LOCAL_TABLES: tuple[LocalTable, ...] = (
     ),
     LocalTable(
         "measurement_timeseries",
-        ("event_key",),
+        ("event_key", "scale_id"),
         _TIMESERIES_COLUMNS,
         _plain_select(
-            "measurement_timeseries", _TIMESERIES_COLUMNS, "subject_id, instrument_id, occasion"
+            "measurement_timeseries",
+            _TIMESERIES_COLUMNS,
+            "subject_id, instrument_id, scale_id, occasion",
         ),
         needs_view=True,
     ),

@@ -2,7 +2,8 @@
 
 Settings come from environment variables (never logged): LORCHESTRA_SMTP_HOST,
 LORCHESTRA_SMTP_PORT (default 587), LORCHESTRA_SMTP_USER, LORCHESTRA_SMTP_PASSWORD,
-LORCHESTRA_SMTP_STARTTLS (default true), LORCHESTRA_REPORT_FROM, LORCHESTRA_REPORT_TO.
+LORCHESTRA_SMTP_STARTTLS (default true), LORCHESTRA_REPORT_FROM, LORCHESTRA_REPORT_TO (weekly
+reports) and LORCHESTRA_RISK_ALERT_EMAIL (same-day risk alerts, see :mod:`reporter.risk_alerts`).
 STARTTLS verifies the server's certificate against the system trust store (``SSL_CERT_FILE``
 overrides it, as for any OpenSSL client).
 """
@@ -37,14 +38,22 @@ class SmtpSettings:
         return f"SmtpSettings(port={self.port}, starttls={self.starttls})"
 
 
-def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings:
-    """Read and check the SMTP settings; a missing or bad one raises ConfigError (by name)."""
+def smtp_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    recipient_variable: str = "LORCHESTRA_REPORT_TO",
+    purpose: str = "send reports (--send)",
+) -> SmtpSettings:
+    """Read and check the SMTP settings; a missing or bad one raises ConfigError (by name).
+
+    The recipient comes from ``recipient_variable``: LORCHESTRA_REPORT_TO for weekly reports,
+    LORCHESTRA_RISK_ALERT_EMAIL (the clinician) for risk alerts."""
     env = os.environ if env is None else env
 
     def need(name: str) -> str:
         value = (env.get(name) or "").strip()
         if not value:
-            raise ConfigError(f"{name} is not set; it is needed to send reports (--send)")
+            raise ConfigError(f"{name} is not set; it is needed to {purpose}")
         return value
 
     host = need("LORCHESTRA_SMTP_HOST")
@@ -65,7 +74,7 @@ def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings:
         password=password,
         starttls=starttls_text in _TRUE,
         sender=need("LORCHESTRA_REPORT_FROM"),
-        recipient=need("LORCHESTRA_REPORT_TO"),
+        recipient=need(recipient_variable),
     )
 
 

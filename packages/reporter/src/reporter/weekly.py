@@ -2,8 +2,10 @@
 
 For each client (contact) with activity in the ISO week (a ``reporting_snapshots`` row: sessions,
 measurements, invoices/payments or email), ``client_<contact_id>.html`` and ``.pdf``; for the
-clinician, ``practice_summary.html`` and ``.pdf``. Paths come from ids (an unsafe id is skipped),
-directories are 0700, files 0600, every write is atomic. Sends are recorded as ``report.sent``
+clinician, ``practice_summary.html`` and ``.pdf`` (not with ``client``: a one-client run leaves
+the summary as it was). A report whose HTML is unchanged is not rewritten, and counted as
+unchanged. Paths come from ids (an unsafe id is skipped), directories are 0700, files 0600,
+every write is atomic. Sends are recorded as ``report.sent``
 events (connection_name = contact_id, target_object_type = ``weekly_report:<week>``) and a report
 is not sent again for the same client and week unless ``resend``.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lorchestra.api import Warehouse, emit, fsync_dir, private_dir, write_private
-from reporter.weekly_data import IsoWeek, PracticeWeek, load_week
+from reporter.weekly_data import IsoWeek, load_week
 from reporter.weekly_render import render_client, render_summary, to_pdf
 
 REPORTS_DIR = "reports"
@@ -37,6 +39,10 @@ class WeeklyCounts:
     week: str
     clients_with_activity: int = 0
     reports_written: int = 0
+    reports_unchanged: int = 0
+    # The practice summary: written, or unchanged (both 0 with --client or a dry run).
+    summary_written: int = 0
+    summary_unchanged: int = 0
     reports_sent: int = 0
     skipped_already_sent: int = 0
     clients_without_activity: int = 0
@@ -90,13 +96,20 @@ def generate(
         if dry_run:
             continue
         html = render_client(week.label, item)
-        pdf = to_pdf(html)
-        write_private(directory / f"client_{item.contact_id}.html", html.encode())
-        write_private(directory / f"client_{item.contact_id}.pdf", pdf)
-        counts.reports_written += 1
+        stem = f"client_{item.contact_id}"
+        if write_report(directory, stem, html):
+            counts.reports_written += 1
+        else:
+            counts.reports_unchanged += 1
+        pdf = (directory / f"{stem}.pdf").read_bytes()
         reports.append(Written(item.contact_id, item.short_id, html, pdf))
     if not dry_run:
-        _write_summary(directory, practice)
+        # A one-client run leaves the practice summary as it was: it covers every client.
+        if client is None:
+            if write_report(directory, "practice_summary", render_summary(practice)):
+                counts.summary_written = 1
+            else:
+                counts.summary_unchanged = 1
         fsync_dir(directory)
         emit(
             bq_client,
@@ -114,10 +127,17 @@ def generate(
     return counts
 
 
-def _write_summary(directory: Path, practice: PracticeWeek) -> None:
-    html = render_summary(practice)
-    write_private(directory / "practice_summary.html", html.encode())
-    write_private(directory / "practice_summary.pdf", to_pdf(html))
+def write_report(directory: Path, stem: str, html: str) -> bool:
+    """Write ``stem.html`` and its PDF unless the same HTML is already there with its PDF
+    (rendering is deterministic, so the same HTML means the same report); True if written.
+    The PDF goes first, so an interrupted write leaves the old HTML and is redone next time."""
+    html_path, pdf_path = directory / f"{stem}.html", directory / f"{stem}.pdf"
+    data = html.encode()
+    if pdf_path.exists() and html_path.exists() and html_path.read_bytes() == data:
+        return False
+    write_private(pdf_path, to_pdf(html))
+    write_private(html_path, data)
+    return True
 
 
 def already_sent(bq_client: Warehouse, contact_id: str, week: IsoWeek) -> bool:

@@ -17,7 +17,9 @@ from typing import Any
 
 from lorchestra.api import InvalidJobArguments, Warehouse, parse_timestamp
 from reporter.local_tables import Row, fetch_all, plain
+from reporter.outcomes import ClientOutcome, PracticeOutcomes, client_outcome, practice_outcomes
 
+AWAITING_SHOWN = 20
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -136,8 +138,8 @@ class ClientWeek:
 
     contact: Row
     snapshot: Row
-    measurements: list[Row]  # whole history up to the week's end
-    latest: list[Row]  # latest per instrument up to the week's end
+    measurements: list[Row]  # whole history up to the week's end, one row per scale
+    outcome: ClientOutcome  # first to last paired PHQ-9/GAD-7 up to the week's end
     sessions: list[Row]
     invoices: list[Row]
     payments: list[Row]
@@ -160,9 +162,17 @@ class PracticeWeek:
     clients: list[ClientWeek]
     clients_without_activity: int
     new_threads: list[Row] = field(default_factory=list)
-    awaiting: list[Row] = field(default_factory=list)  # with "age_hours"
+    # The oldest threads awaiting a reply (at most AWAITING_SHOWN, with "age_days" and
+    # "sender"), and how many more there are.
+    awaiting: list[Row] = field(default_factory=list)
+    awaiting_total: int = 0
     median_response_hours: float | None = None
     totals: dict[str, Any] = field(default_factory=dict)
+    outcomes: PracticeOutcomes = field(default_factory=PracticeOutcomes)
+
+    @property
+    def awaiting_more(self) -> int:
+        return self.awaiting_total - len(self.awaiting)
 
 
 def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) -> PracticeWeek:
@@ -176,6 +186,9 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
         if s["week_start"] == week.monday.isoformat() and s["contact_id"] in contacts
     ]
     timeseries = fetch_all(bq_client, "measurement_timeseries")
+    by_subject: dict[str, list[Row]] = defaultdict(list)
+    for row in timeseries:
+        by_subject[row["subject_id"]].append(row)
     sessions = fetch_all(bq_client, "sessions")
     billing = _billing(bq_client, contacts)
 
@@ -188,21 +201,17 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
         history = sorted(
             (
                 r
-                for r in timeseries
-                if r["subject_id"] == email
-                and (parse_instant(r["occurred_at"]) or week.end) < week.end
+                for r in by_subject.get(email, [])
+                if (parse_instant(r["occurred_at"]) or week.end) < week.end
             ),
-            key=lambda r: (r["instrument_id"], r["occasion"], r["event_key"]),
+            key=lambda r: (r["instrument_id"], r["scale_id"], r["occasion"], r["event_key"]),
         )
-        latest_by_instrument: dict[str, Row] = {}
-        for row in history:
-            latest_by_instrument[row["instrument_id"]] = row
         clients.append(
             ClientWeek(
                 contact=contact,
                 snapshot=active[contact_id],
                 measurements=history,
-                latest=[latest_by_instrument[k] for k in sorted(latest_by_instrument)],
+                outcome=client_outcome(history),
                 sessions=sorted(
                     (
                         s
@@ -222,16 +231,19 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
                     if week.contains(p["created_at"]) and p["status"] == "succeeded"
                 ],
                 item9_dates=sorted(
-                    str(r["occurred_at"])[:10]
-                    for r in history
-                    if r.get("item9_positive") is True and week.contains(r["occurred_at"])
+                    {
+                        str(r["occurred_at"])[:10]
+                        for r in history
+                        if r.get("item9_positive") is True and week.contains(r["occurred_at"])
+                    }
                 ),
             )
         )
     practice = PracticeWeek(
         week=week, clients=clients, clients_without_activity=len(wanted) - len(clients)
     )
-    _pipeline(practice, fetch_all(bq_client, "inbox_view"))
+    _pipeline(practice, fetch_all(bq_client, "inbox_view"), contacts)
+    practice.outcomes = _practice_outcomes(contacts, by_subject, week)
     invoices = [i for c in clients for i in c.invoices]
     payments = [p for c in clients for p in c.payments]
     practice.totals = {
@@ -245,6 +257,21 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
         "paid": money_totals(payments),
     }
     return practice
+
+
+def _practice_outcomes(
+    contacts: dict[str, Row], by_subject: dict[str, list[Row]], week: IsoWeek
+) -> PracticeOutcomes:
+    """Outcomes of every client (not only this week's) with paired data up to the week's end."""
+    emails = sorted({(c.get("email") or "").strip().lower() for c in contacts.values()} - {""})
+    return practice_outcomes(
+        client_outcome(
+            r
+            for r in by_subject.get(email, [])
+            if (parse_instant(r["occurred_at"]) or week.end) < week.end
+        )
+        for email in emails
+    )
 
 
 def _billing(bq_client: Warehouse, contacts: dict[str, Row]) -> dict[str, dict[str, list[Row]]]:
@@ -274,20 +301,32 @@ def _billing(bq_client: Warehouse, contacts: dict[str, Row]) -> dict[str, dict[s
     return result
 
 
-def _pipeline(practice: PracticeWeek, threads: list[Row]) -> None:
-    """New threads first seen in the week; threads awaiting a reply (age at the week's end, or
-    now for the current week); median response time over the week's new threads of exactly two
+def _pipeline(practice: PracticeWeek, threads: list[Row], contacts: dict[str, Row]) -> None:
+    """New threads first seen in the week; the oldest threads awaiting a reply (age in whole
+    calendar days, UTC, at the week's end or today for the current week, so a report re-made
+    the same day is identical; the sender is the known contact's name, else the name on the
+    last message, else its address); median response time over the week's new threads of exactly two
     messages whose last sender is the practice (one inbound message and its reply: inbox_view
     keeps no per-message senders, so longer threads cannot be timed)."""
     week = practice.week
     as_of = min(datetime.now(UTC), week.end)
     practice.new_threads = [t for t in threads if week.contains(t["first_message_at"])]
-    awaiting: list[Row] = []
+    today = (as_of - timedelta(microseconds=1)).date() if as_of == week.end else as_of.date()
+    awaiting: list[tuple[datetime, Row]] = []
     for thread in threads:
         last = parse_instant(thread["last_message_at"])
         if thread["awaiting_reply"] and last is not None and last < week.end:
-            awaiting.append({**thread, "age_hours": int((as_of - last).total_seconds() // 3600)})
-    practice.awaiting = sorted(awaiting, key=lambda t: -int(t["age_hours"]))
+            awaiting.append((last, thread))
+    awaiting.sort(key=lambda pair: (pair[0], str(pair[1]["thread_id"])))
+    practice.awaiting_total = len(awaiting)
+    practice.awaiting = [
+        {
+            **thread,
+            "age_days": (today - last.date()).days,
+            "sender": _sender(thread, contacts),
+        }
+        for last, thread in awaiting[:AWAITING_SHOWN]
+    ]
     replied = []
     for thread in practice.new_threads:
         first = parse_instant(thread["first_message_at"])
@@ -295,3 +334,10 @@ def _pipeline(practice: PracticeWeek, threads: list[Row]) -> None:
         if not thread["awaiting_reply"] and first and last and int(thread["message_count"]) == 2:
             replied.append((last - first).total_seconds() / 3600)
     practice.median_response_hours = statistics.median(replied) if replied else None
+
+
+def _sender(thread: Row, contacts: dict[str, Row]) -> str:
+    contact = contacts.get(thread.get("contact_id") or "")
+    if contact and contact.get("full_name"):
+        return str(contact["full_name"])
+    return str(thread.get("last_from_name") or thread.get("last_from") or "unknown sender")

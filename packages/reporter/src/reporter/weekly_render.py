@@ -1,8 +1,11 @@
 """Weekly reports as HTML (Jinja2, autoescaped) with PNG charts inlined as data URIs, and PDF.
 
-Charts are drawn with matplotlib's Agg backend (no display, no network): one per instrument,
-score over time with the instrument's band regions shaded. Bands come from
-``final_form.load_instrument`` when final_form is importable, else from a small built-in table.
+Each instrument gets a section: a small table of the scales it reports (never a total it does
+not define; IPIP-NEO-60's five domains, FSCRS's and PHLMS's subscales), each scale's latest
+value, band, change and, where the definition carries a published amount, whether the change is
+reliable; and, when a scale was measured more than once, a chart drawn with matplotlib's Agg
+backend (no display, no network) with one line per such scale (band regions shaded for a single
+banded scale). A scale measured once is shown as its value, not a chart.
 The HTML references nothing outside itself, so it opens offline; WeasyPrint turns it into PDF.
 """
 
@@ -10,45 +13,24 @@ from __future__ import annotations
 
 import base64
 import io
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
+import final_form
+from reporter.instruments import Band, band_of, instrument_info
 from reporter.weekly_data import ClientWeek, PracticeWeek, money, parse_instant
 
-Band = tuple[float, float, str]
-
-# Used only when final_form is not importable (the reporter does not depend on it).
-_FALLBACK_BANDS: dict[str, tuple[Band, ...]] = {
-    "phq9": ((0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"),
-             (15, 19, "moderately severe"), (20, 27, "severe")),
-    "gad7": ((0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"), (15, 21, "severe")),
-    "pss10": ((0, 13, "low"), (14, 26, "moderate"), (27, 40, "high")),
-}  # fmt: skip
 _BAND_COLOURS = ("#d9f0d3", "#fff7bc", "#fee391", "#fdae6b", "#fc9272", "#de2d26")
+_LINE_COLOURS = ("#1f3b73", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#117a8b")
 
 
-@cache
-def instrument_bands(instrument_id: str) -> tuple[Band, ...]:
-    """The bands of the instrument's ``total`` scale (else its first banded scale)."""
-    try:
-        import final_form
-    except ImportError:
-        return _FALLBACK_BANDS.get(instrument_id, ())
-    try:
-        definition = final_form.load_instrument(instrument_id)
-    except Exception:  # noqa: BLE001 - an unknown instrument simply gets no shading
-        return _FALLBACK_BANDS.get(instrument_id, ())
-    scales = sorted(definition.scales, key=lambda s: s.id != "total")
-    for scale in scales:
-        if scale.bands:
-            return tuple((float(b.min), float(b.max), str(b.label)) for b in scale.bands)
-    return ()
-
-
-def chart_png(instrument_id: str, points: list[tuple[Any, float]]) -> str:
-    """A PNG (as a ``data:`` URI) of score over time with band regions shaded."""
+def chart_png(
+    title: str, series: list[tuple[str, list[tuple[Any, float]]]], bands: tuple[Band, ...] = ()
+) -> str:
+    """A PNG (as a ``data:`` URI) of each scale's score over time, one line per scale, with
+    band regions shaded when the chart has one banded scale."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -57,29 +39,104 @@ def chart_png(instrument_id: str, points: list[tuple[Any, float]]) -> str:
 
     figure = Figure(figsize=(6.4, 2.6), dpi=100)
     axes = figure.subplots()
-    bands = instrument_bands(instrument_id)
-    for index, (low, high, label) in enumerate(bands):
+    shaded = bands if len(series) == 1 else ()
+    for index, (low, high, label) in enumerate(shaded):
         axes.axhspan(low - 0.5 if index else low, high + 0.5, alpha=0.6, linewidth=0,
                      color=_BAND_COLOURS[index % len(_BAND_COLOURS)], label=label)  # fmt: skip
-    xs = [when for when, _ in points]
-    ys = [score for _, score in points]
-    axes.plot(xs, ys, marker="o", color="#1f3b73", linewidth=2, zorder=3)
-    if bands:
-        axes.set_ylim(bands[0][0], bands[-1][1] + 0.5)
-        axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
-    axes.set_title(instrument_id.upper(), fontsize=10)
+    for index, (name, points) in enumerate(series):
+        axes.plot([when for when, _ in points], [score for _, score in points], marker="o",
+                  color=_LINE_COLOURS[index % len(_LINE_COLOURS)], linewidth=2, zorder=3,
+                  label=None if shaded else name)  # fmt: skip
+    if shaded:
+        axes.set_ylim(shaded[0][0], shaded[-1][1] + 0.5)
+    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+    axes.set_title(title, fontsize=10)
     axes.set_ylabel("score", fontsize=8)
     axes.tick_params(labelsize=7)
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
-    if len(xs) == 1:
-        axes.set_xticks(xs)
     figure.autofmt_xdate(bottom=0.26)
     # Fixed margins (room for the rotated dates and the legend on the right) instead of
     # tight_layout, which draws the figure an extra time to measure it: charts render ~2x faster.
-    figure.subplots_adjust(left=0.08, right=0.77 if bands else 0.97, top=0.88)
+    figure.subplots_adjust(left=0.08, right=0.72, top=0.88)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@dataclass
+class ScaleRow:
+    """One reported scale of one instrument: its latest value and how it changed."""
+
+    name: str
+    occurred_at: Any
+    score: Any
+    band: str | None
+    change_from_previous: Any
+    change_from_first: Any
+    reliable_change: str | None
+    occasions: int
+
+
+@dataclass
+class InstrumentSection:
+    id: str
+    name: str
+    rows: list[ScaleRow]
+    chart: str | None  # a data: URI, when any scale was measured more than once
+    has_reliable_change: bool
+    has_bands: bool
+
+    @property
+    def measured_once(self) -> bool:
+        return all(row.occasions == 1 for row in self.rows)
+
+
+def instrument_sections(measurements: list[dict[str, Any]]) -> list[InstrumentSection]:
+    """One section per instrument: every scale it reports (never a total it does not define),
+    each scale's latest value, and a trend chart of the scales measured more than once."""
+    by_scale: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in measurements:
+        by_scale.setdefault(row["instrument_id"], {}).setdefault(row["scale_id"], []).append(row)
+    sections = []
+    for instrument_id in sorted(by_scale):
+        info = instrument_info(instrument_id)
+        scale_ids = [s.id for s in info.scales] if info.known else sorted(by_scale[instrument_id])
+        rows: list[ScaleRow] = []
+        series: list[tuple[str, list[tuple[Any, float]]]] = []
+        bands: tuple[Band, ...] = ()
+        for scale_id in scale_ids:
+            history = sorted(by_scale[instrument_id].get(scale_id, []),
+                             key=lambda r: (r["occasion"], r["event_key"]))  # fmt: skip
+            if not history:
+                continue
+            scale = info.scale(scale_id)
+            name = scale.name if scale else scale_id
+            latest = history[-1]
+            rows.append(ScaleRow(
+                name=name, occurred_at=latest["occurred_at"], score=latest["score"],
+                band=latest["band"] or band_of(instrument_id, scale_id, latest["score"]),
+                change_from_previous=latest["change_from_previous"],
+                change_from_first=latest["change_from_first"],
+                reliable_change=final_form.reliable_change(
+                    instrument_id, scale_id, latest["change_from_first"]
+                ) if info.known else None,
+                occasions=len(history),
+            ))  # fmt: skip
+            points = [
+                (when, float(r["score"]))
+                for r in history
+                if r["score"] is not None and (when := parse_instant(r["occurred_at"]))
+            ]
+            if len(points) > 1:
+                series.append((name, points))
+                bands = scale.bands if scale else ()
+        chart = chart_png(info.name, series, bands) if series else None
+        has_rc = any(s.reliable_change is not None for s in info.scales)
+        has_bands = any(row.band for row in rows) or any(s.bands for s in info.scales)
+        sections.append(
+            InstrumentSection(instrument_id, info.name, rows, chart, has_rc, has_bands)
+        )
+    return sections
 
 
 def _environment() -> jinja2.Environment:
@@ -94,6 +151,7 @@ def _environment() -> jinja2.Environment:
     env.filters["signed"] = lambda v: _number(v, signed=True)
     env.filters["day"] = lambda v: "" if not v else str(v)[:10]
     env.filters["money"] = lambda row: money(row.get("amount_minor"), row.get("currency"))
+    env.filters["percent"] = lambda v: "—" if v is None else f"{100 * v:.0f}%"
     return env
 
 
@@ -107,19 +165,6 @@ _ENV = _environment()
 
 
 def render_client(week_label: str, client: ClientWeek) -> str:
-    by_instrument: dict[str, list[tuple[Any, float]]] = {}
-    for row in client.measurements:
-        when = parse_instant(row["occurred_at"])
-        if when is not None and row["score"] is not None:
-            by_instrument.setdefault(row["instrument_id"], []).append((when, float(row["score"])))
-    charts = [
-        {"instrument": name, "src": chart_png(name, points)}
-        for name, points in sorted(by_instrument.items())
-    ]
-    latest = [
-        {**row, "band": row["band"] or _band_of(row["instrument_id"], row["score"])}
-        for row in client.latest
-    ]
     contact = client.contact
     name = contact.get("full_name") or " ".join(
         p for p in (contact.get("first_name"), contact.get("last_name")) if p
@@ -128,8 +173,7 @@ def render_client(week_label: str, client: ClientWeek) -> str:
         week=week_label,
         client=client,
         name=name,
-        charts=charts,
-        latest=latest,
+        sections=instrument_sections(client.measurements),
         invoiced=_totals(client.invoices),
         paid=_totals(client.payments),
     )
@@ -145,15 +189,6 @@ def _totals(items: list[dict[str, Any]]) -> str:
     from reporter.weekly_data import money_totals
 
     return money_totals(items)
-
-
-def _band_of(instrument_id: str, score: Any) -> str | None:
-    if score is None:
-        return None
-    for low, high, label in instrument_bands(instrument_id):
-        if low <= float(score) <= high:
-            return label
-    return None
 
 
 def to_pdf(html: str) -> bytes:

@@ -1,3 +1,3 @@
--- One subject's measurement history with bands and changes (needs the reporter's projections).
+-- One subject's measurement history, one row per scale, with bands and changes (needs the reporter's projections).
 SELECT * FROM measurement_timeseries WHERE subject_id = @subject
-ORDER BY instrument_id, occurred_at
+ORDER BY instrument_id, scale_id, occurred_at

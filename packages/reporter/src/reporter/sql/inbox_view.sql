@@ -7,6 +7,7 @@
 --      message of it (from/to/cc/bcc), when the mailbox holds at least two threads and exactly
 --      one address qualifies (Exchange/Graph has no SENT label);
 --   3. the addresses configured when the view is created ({{PRACTICE_ADDRESSES}}).
+-- last_from_name is the display name on the last message (NULL when it carries none).
 -- A reply is awaited when the last message's sender is not a practice address.
 WITH messages AS (
   SELECT
@@ -16,6 +17,7 @@ WITH messages AS (
     COALESCE(JSON_VALUE(c.payload, '$.messageId[0]'), JSON_VALUE(c.payload, '$.id')) AS message_key,
     JSON_VALUE(c.payload, '$.subject') AS subject,
     LOWER(TRIM(JSON_VALUE(c.payload, '$.from[0].email'))) AS from_address,
+    JSON_VALUE(c.payload, '$.from[0].name') AS from_name,
     COALESCE(
       SAFE_CAST(JSON_VALUE(c.payload, '$.receivedAt') AS TIMESTAMP),
       SAFE_CAST(JSON_VALUE(c.payload, '$.sentAt') AS TIMESTAMP)
@@ -70,6 +72,7 @@ ordered AS (
     thread_id,
     subject,
     from_address,
+    from_name,
     message_at,
     ROW_NUMBER() OVER (
       PARTITION BY thread_id ORDER BY message_at, message_key, idem_key
@@ -86,7 +89,8 @@ threads AS (
     MIN(message_at) AS first_message_at,
     MAX(message_at) AS last_message_at,
     COUNT(*) AS message_count,
-    MAX(IF(last_rank = 1, from_address, NULL)) AS last_from
+    MAX(IF(last_rank = 1, from_address, NULL)) AS last_from,
+    MAX(IF(last_rank = 1, from_name, NULL)) AS last_from_name
   FROM ordered
   GROUP BY thread_id
 ),
@@ -118,6 +122,7 @@ SELECT
   t.last_message_at,
   t.message_count,
   t.last_from,
+  t.last_from_name,
   t.last_from IS NOT NULL
     AND t.last_from NOT IN (SELECT address FROM practice WHERE address IS NOT NULL)
     AS awaiting_reply,
