@@ -14,7 +14,6 @@ import json
 import os
 import smtplib
 import socket
-import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -24,9 +23,8 @@ from email.utils import make_msgid
 from typing import Any
 
 from lorchestra.errors import ConfigError
+from lorchestra.smtp import Mailer, smtp_settings
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 TIMEOUT_S = 15.0
 
 
@@ -92,34 +90,18 @@ def post_json(url: str, data: dict[str, Any]) -> None:
 
 
 def send_email(env: Mapping[str, str], recipient: str, subject: str, text: str) -> None:
-    host = (env.get("LORCHESTRA_SMTP_HOST") or "").strip()
-    if not host:
-        raise ConfigError(
-            "LORCHESTRA_SMTP_HOST is not set; it is needed for LORCHESTRA_ALERT_EMAIL"
-        )
-    port_text = (env.get("LORCHESTRA_SMTP_PORT") or "587").strip()
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConfigError("LORCHESTRA_SMTP_PORT must be a port number")
-    starttls_text = (env.get("LORCHESTRA_SMTP_STARTTLS") or "true").strip().lower()
-    if starttls_text not in _TRUE | _FALSE:
-        raise ConfigError("LORCHESTRA_SMTP_STARTTLS must be true or false")
-    sender = (
-        env.get("LORCHESTRA_ALERT_FROM")
-        or env.get("LORCHESTRA_REPORT_FROM")
-        or f"lorchestra@{socket.gethostname()}"
-    ).strip()
+    settings = smtp_settings(
+        {**env, "LORCHESTRA_ALERT_EMAIL": recipient},
+        recipient_variable="LORCHESTRA_ALERT_EMAIL",
+        sender_variables=("LORCHESTRA_ALERT_FROM", "LORCHESTRA_REPORT_FROM"),
+        default_sender=f"lorchestra@{socket.gethostname()}",
+        purpose="send alerts to LORCHESTRA_ALERT_EMAIL",
+    )
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
+    message["From"] = settings.sender
+    message["To"] = settings.recipient
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="lorchestra.local")
     message.set_content(text)
-    user = (env.get("LORCHESTRA_SMTP_USER") or "").strip()
-    with smtplib.SMTP(host, int(port_text), timeout=TIMEOUT_S) as smtp:
-        smtp.ehlo()
-        if starttls_text in _TRUE:
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        if user:
-            smtp.login(user, env.get("LORCHESTRA_SMTP_PASSWORD") or "")
-        smtp.send_message(message)
+    with Mailer(settings, timeout=TIMEOUT_S) as mailer:
+        mailer.send(message)

@@ -25,6 +25,8 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
   helpers (``write_private``, ``private_dir``).
 - **parse_instant / parse_timestamp / isoformat_utc** — the one time parser.
 - **error_summary / first_line** — one-line summaries of exceptions whose messages are safe.
+- **smtp_settings / SmtpSettings / Mailer** — email through the practice's SMTP server
+  (``LORCHESTRA_SMTP_*``), the one way every package and the core send mail.
 - **NotPHI** — tag a job parameter that can never identify anyone
   (``account: Annotated[str | None, NotPHI] = None``); every other value is recorded masked.
 - The error types, drawn as a tree in ``lorchestra.errors``; raise **JobSkipped** when a job
@@ -52,6 +54,7 @@ from lorchestra.errors import (
 )
 from lorchestra.home import PRIVATE_DIR, PRIVATE_FILE, fsync_dir, private_dir, write_private
 from lorchestra.phi import NotPHI
+from lorchestra.smtp import Mailer, SmtpSettings, smtp_settings
 from lorchestra.stack_clients.event_client import (
     Rejection,
     UpsertResult,
@@ -71,10 +74,12 @@ __all__ = [
     "InvalidJobArguments",
     "JobSkipped",
     "LorchestraError",
+    "Mailer",
     "NotPHI",
     "Rejection",
     "Row",
     "Run",
+    "SmtpSettings",
     "TableSpec",
     "TerminalWarehouseError",
     "TransientWarehouseError",
@@ -92,6 +97,7 @@ __all__ = [
     "parse_instant",
     "parse_timestamp",
     "private_dir",
+    "smtp_settings",
     "upsert",
     "upsert_objects",
     "write_private",
