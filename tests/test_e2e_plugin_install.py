@@ -12,27 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import venv_packages
+
 SAMPLE = Path(__file__).parent / "sample_package"
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
 
-def uv_pip(*args: str, check: bool = True) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "uv", "pip", *args, "--python", sys.executable, "--quiet"],
-        check=check,
-        capture_output=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def installed() -> Iterator[None]:
-    uv_pip("install", str(SAMPLE))
-    try:
+    with venv_packages.installed(SAMPLE, "lorchestra-sample-jobs"):
         yield
-    finally:
-        uv_pip("uninstall", "lorchestra-sample-jobs", check=False)
 
 
 def lorc(
@@ -121,8 +111,8 @@ def test_second_run_waits_for_the_lock_then_fails_clearly(installed: None, home:
 
 
 def test_uninstall_makes_jobs_go(home: Path) -> None:
-    uv_pip("install", str(SAMPLE))
+    venv_packages.uv_pip("install", str(SAMPLE))
     assert "greet" in lorc(home, "jobs", "list").stdout
-    uv_pip("uninstall", "lorchestra-sample-jobs")
+    venv_packages.uv_pip("uninstall", "lorchestra-sample-jobs")
     after = lorc(home, "jobs", "list", "samplejobs")
     assert "No jobs found in package 'samplejobs'" in after.stdout

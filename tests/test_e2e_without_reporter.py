@@ -17,19 +17,11 @@ import pytest
 
 import ingestor
 import sample_data
+from tests.support.venv_packages import uv_pip
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
-
-
-def uv_pip(*args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "uv", "pip", *args, "--python", sys.executable, "--quiet"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture

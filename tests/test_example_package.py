@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import venv_packages
 from tests.support.bqemu import BigQueryEmulator
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme-widgets"
@@ -26,22 +27,10 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
 
 
-def uv_pip(*args: str, check: bool = True) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "uv", "pip", *args, "--python", sys.executable, "--quiet"],
-        check=check,
-        capture_output=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def installed() -> Iterator[None]:
-    uv_pip("install", "--no-deps", str(EXAMPLE))
-    try:
+    with venv_packages.installed(EXAMPLE, "acme-widgets"):
         yield
-    finally:
-        uv_pip("uninstall", "acme-widgets", check=False)
 
 
 def lorc(
@@ -81,7 +70,8 @@ def test_the_example_package_on_duckdb(installed: None, home: Path) -> None:
     check_example(home)
     daily = lorc(home, "jobs", "show", "daily", "--json")
     assert daily.returncode == 0, daily.stderr
-    assert json.loads(daily.stdout)["steps"][-1] == "load_widgets"  # its stage comes last
+    # its stage (order 60) comes after the reports (50), before the data checks (1000)
+    assert json.loads(daily.stdout)["steps"][-2:] == ["load_widgets", "data_checks"]
 
 
 @pytest.mark.bigquery
