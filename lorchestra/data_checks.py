@@ -188,7 +188,9 @@ def freshness(
         results.append(
             CheckResult(
                 f"freshness:{conn.key}",
-                "error",
+                # A quiet source (no new Stripe customer this month) is news, not a fault: a
+                # failing ingest already fails its job, so staleness only warns.
+                "warning",
                 int(stale),
                 f"{conn.connection_name} ({conn.object_type}) delivered within {hours:g} h; "
                 + ("nothing received yet" if seen is None else f"newest {seen:%Y-%m-%d %H:%M} UTC"),

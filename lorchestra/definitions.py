@@ -10,8 +10,9 @@ A pipeline runs stages in order; each stage lists job ids or other pipeline ids:
     {"pipeline_id": "daily-report", "on_failure": "stop",
      "stages": [{"name": "report", "run": ["weekly_report"]}]}
 
-A package adds a stage to a pipeline it does not own with a step, so a pipeline such as
-``daily`` is assembled from whatever is installed (stages ordered by ``order``, then name)::
+A package adds a stage to a pipeline it does not own with a step, so a pipeline declared
+without stages, such as ``daily``, is assembled from whatever is installed (stages ordered by
+``order``, then name); a pipeline that lists its own stages runs exactly those::
 
     {"step_of": "daily", "stage": "report", "order": 50, "run": ["daily-report"]}
 
@@ -142,7 +143,11 @@ class Catalog:
         )
 
     def assemble(self) -> None:
-        """Add each package's steps to the pipelines they name, ordered by ``order``."""
+        """Give each pipeline declared without stages the steps packages add to it, by order.
+
+        A pipeline that lists its own stages (a user's ``daily`` in ``<home>/definitions``, say)
+        runs exactly those: steps never change what someone wrote out.
+        """
         by_pipeline: dict[str, list[tuple[PipelineStep, str]]] = {}
         for step, origin in self.steps:
             if step.step_of not in self.pipelines:
@@ -153,11 +158,13 @@ class Catalog:
             by_pipeline.setdefault(step.step_of, []).append((step, origin))
         for pipeline_id, steps in by_pipeline.items():
             pipeline = self.pipelines[pipeline_id]
+            if pipeline.stages:
+                continue
             stages: dict[str, Stage] = {}
             for step, _ in sorted(steps, key=lambda s: (s[0].order, s[0].stage, s[1])):
                 stages.setdefault(step.stage, Stage(name=step.stage, run=[])).run.extend(step.run)
             self.pipelines[pipeline_id] = pipeline.model_copy(
-                update={"stages": [*pipeline.stages, *stages.values()]}
+                update={"stages": list(stages.values())}
             )
 
     def expand(self, pipeline_id: str, _seen: tuple[str, ...] = ()) -> list[tuple[str, str]]:

@@ -163,15 +163,20 @@ def test_packages_add_their_stages_to_daily_in_order(home: Path) -> None:
     (home / "definitions" / "steps.json").write_text(
         json.dumps(
             [
-                {"step_of": "p-stop", "stage": "late", "order": 90, "run": ["greet_three"]},
-                {"step_of": "p-stop", "stage": "early", "order": 1, "run": ["greet_two"]},
+                {"pipeline_id": "assembled"},
+                {"step_of": "assembled", "stage": "late", "order": 90, "run": ["greet_three"]},
+                {"step_of": "assembled", "stage": "early", "order": 1, "run": ["greet_two"]},
+                {"step_of": "assembled", "stage": "early", "order": 1, "run": ["boom"]},
+                {"step_of": "p-stop", "stage": "ignored", "run": ["greet_three"]},
                 {"step_of": "no-such-pipeline", "stage": "x", "run": ["greet_two"]},
             ]
         )
     )
-    shown = json.loads(runner.invoke(app, ["jobs", "show", "p-stop", "--json"]).stdout)
-    # the declared stages first, then the added ones by their order, whatever the file order
-    assert shown["steps"] == ["greet_two", "boom", "greet_three", "greet_two", "greet_three"]
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "assembled", "--json"]).stdout)
+    # by their order, whatever the file order; steps of one stage keep their file order
+    assert shown["steps"] == ["greet_two", "boom", "greet_three"]
+    written_out = json.loads(runner.invoke(app, ["jobs", "show", "p-stop", "--json"]).stdout)
+    assert written_out["steps"] == ["greet_two", "boom", "greet_three"]  # as declared, no more
     listed = runner.invoke(app, ["run", "greet_two"])
     assert "a step of 'no-such-pipeline', which no definition file defines" in listed.output
 

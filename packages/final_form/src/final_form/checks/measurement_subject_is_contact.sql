@@ -1,5 +1,5 @@
 -- name: measurement_subject_is_contact
--- severity: error
+-- severity: warning
 -- Measurement events whose subject is no known contact: the subject is the respondent's
 -- external id or lower-cased email, matched against canonical contacts' contact_id and email.
 WITH known AS (
