@@ -38,6 +38,7 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
     ("events_unchanged", "unchanged"),
     ("rejected", "rejected"),
     ("malformed", "malformed"),
+    ("unbound", "not scored (no binding)"),
 )
 
 

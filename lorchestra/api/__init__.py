@@ -26,6 +26,10 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
 - **parse_instant / parse_timestamp / isoformat_utc** — the one time parser.
 - **error_summary / first_line** — one-line summaries of exceptions whose messages are safe.
 - The error types, drawn as a tree in ``lorchestra.errors``.
+- **cli_command / command_settings / command_home / command_warehouse / print_rows /
+  print_json** — for a package's command group (``lorchestra.commands``: a ``typer.Typer`` app
+  added under the entry-point name); **Finding** — what a ``lorchestra.checks`` function
+  returns to ``doctor``.
 
 Packages also contribute named queries (``lorchestra.queries``: a module whose directory holds
 ``.sql`` files) and job definitions and pipeline steps (``lorchestra.definitions``); see
@@ -34,6 +38,15 @@ docs/architecture.md. Nothing outside this module is part of the plugin surface.
 
 from __future__ import annotations
 
+from lorchestra.api._commands import (
+    Finding,
+    cli_command,
+    command_home,
+    command_settings,
+    command_warehouse,
+    print_json,
+    print_rows,
+)
 from lorchestra.api._run import Run, current_run
 from lorchestra.errors import (
     ConfigError,
@@ -63,6 +76,7 @@ __all__ = [
     "PRIVATE_FILE",
     "Column",
     "ConfigError",
+    "Finding",
     "InvalidJobArguments",
     "LorchestraError",
     "Rejection",
@@ -75,7 +89,11 @@ __all__ = [
     "UsageError",
     "Warehouse",
     "WarehouseError",
+    "cli_command",
     "columns",
+    "command_home",
+    "command_settings",
+    "command_warehouse",
     "current_run",
     "emit",
     "error_summary",
@@ -84,6 +102,8 @@ __all__ = [
     "isoformat_utc",
     "parse_instant",
     "parse_timestamp",
+    "print_json",
+    "print_rows",
     "private_dir",
     "upsert",
     "upsert_objects",

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
     from lorchestra.connections import Connection
 
-Check = tuple[str, bool, str]
+# (name, ok: True / warning: None / failed: False, detail)
+Check = tuple[str, bool | None, str]
 
 
 @handle_errors
@@ -44,7 +45,17 @@ def doctor_command(
     checks.extend(_package_checks())
     checks.extend(_plugin_data_checks())
     checks.extend(_definition_checks(current))
+    checks.extend(_contributed_checks(current))
     _finish(checks, as_json)
+
+
+def _contributed_checks(current: Settings) -> list[Check]:
+    from lorchestra.cli.package_checks import command_checks, package_checks
+
+    try:
+        return command_checks() + package_checks(current)
+    except LorchestraError as exc:
+        return [("package checks", False, str(exc))]
 
 
 def _meltano_check(current: Settings) -> Check:
@@ -140,7 +151,7 @@ def _definition_checks(current: Settings) -> list[Check]:
         catalog = load_catalog(current.home)
     except LorchestraError as exc:
         return [("definitions", False, str(exc))]
-    problems = [("definition file", False, error) for error in catalog.errors]
+    problems: list[Check] = [("definition file", False, error) for error in catalog.errors]
     for job_id, definition in sorted(catalog.jobs.items()):
         try:
             check_definition(definition)
@@ -165,10 +176,13 @@ def _guard(name: str, check: Callable[[], str]) -> Check:
 
 
 def _finish(checks: list[Check], as_json: bool) -> None:
-    rows = [{"check": n, "status": "ok" if ok else "FAIL", "detail": d} for n, ok, d in checks]
+    rows = [
+        {"check": n, "status": "ok" if ok else ("WARN" if ok is None else "FAIL"), "detail": d}
+        for n, ok, d in checks
+    ]
     if as_json:
         print_json(rows)
     else:
         print_rows(rows, columns=["check", "status", "detail"], title="lorchestra doctor")
-    if not all(ok for _, ok, _ in checks):
+    if any(ok is False for _, ok, _ in checks):
         raise typer.Exit(1)
