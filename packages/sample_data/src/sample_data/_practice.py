@@ -20,9 +20,16 @@ from sample_data._ids import offset_tz, rng_for
 from sample_data._people import PRACTICE_TZ_MINUTES, Person, make_person
 from sample_data._plan import EMAIL_CONNECTIONS, FILES, FileSpec, round_robin, split
 
-EMAIL_WEIGHTS = (0.30, 0.20, 0.10, 0.25, 0.15)  # in EMAIL_CONNECTIONS order
+EMAIL_WEIGHTS = (0.28, 0.18, 0.10, 0.22, 0.12, 0.10)  # in EMAIL_CONNECTIONS order
 PRACTICE_TZ = offset_tz(PRACTICE_TZ_MINUTES)
 MIN_SIZE = 10
+FIRST_REPORT, REPORT_EVERY = 2, 4  # Dataverse reports follow session 2, then every 4th
+DISCHARGED_AFTER = timedelta(days=21)  # no session for this long: care has ended
+
+
+def report_count(sessions: int) -> int:
+    """How many reports a client with `sessions` sessions has (after session 2, 6, 10, ...)."""
+    return 0 if sessions < FIRST_REPORT else 1 + (sessions - FIRST_REPORT) // REPORT_EVERY
 
 
 @dataclass(frozen=True)
@@ -97,8 +104,12 @@ class Practice:
                 refunds += bill.refunded
         self.payment_intents = paid
         self.refunds = refunds
-        rest = size - (self.clients + self.sessions + forms + self.customers + self.invoices
-                       + paid + refunds)
+        # Clients whose care ended fill in the discharge form; the clinician writes a report
+        # in Dataverse after a client's second session and then after every fourth.
+        self.discharges = sum(self.discharged(c) for c in range(self.intakes))
+        self.reports = sum(report_count(self.schedule(c).sessions) for c in range(self.clients))
+        rest = size - (self.clients + self.sessions + forms + self.discharges + self.reports
+                       + self.customers + self.invoices + paid + refunds)
         if rest < 0:  # pragma: no cover - the fractions above leave room from MIN_SIZE up
             raise ValueError(f"size {size} is too small to hold one record of each kind.")
         self.emails = dict(zip(EMAIL_CONNECTIONS, split(rest, EMAIL_WEIGHTS), strict=True))
@@ -112,6 +123,8 @@ class Practice:
             "forms-intake": self.intakes,
             "forms-followup": self.followups,
             "forms-wellbeing": self.wellbeing,
+            "forms-discharge": self.discharges,
+            "report": self.reports,
             "customer": self.customers,
             "invoice": self.invoices,
             "payment_intent": self.payment_intents,
@@ -165,6 +178,11 @@ class Practice:
             slot_hour=rng.randint(9, 15),  # ends before midnight UTC
             fee_cents=rng.choice((12000, 14000, 15000, 17500, 20000)),
         )
+
+    def discharged(self, c: int) -> bool:
+        """True when client `c` had an intake and their care ended before the anchor."""
+        sched = self.schedule(c)
+        return sched.intake and sched.last_day <= self.anchor - DISCHARGED_AFTER
 
     def bills(self, c: int) -> list[Bill]:
         """The invoice outcomes of client `c`'s sessions (empty for clients without Stripe)."""
