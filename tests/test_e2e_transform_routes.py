@@ -76,8 +76,9 @@ def test_a_new_version_recanonicalises_only_its_route_and_a_pin_wins(
     shutil.copy(SHIPPED / "gmail_to_jmap_lite.py", mine / "gmail_to_jmap_lite.py")
     meta = json.loads((SHIPPED / "gmail_to_jmap_lite.meta.json").read_text())
     (mine / "gmail_to_jmap_lite.meta.json").write_text(json.dumps({**meta, "version": "1.1.0"}))
+    newest = ["gmail/email (email, newest stable)"]
     assert serving(env) == {"email/gmail_to_jmap_lite@1.0.0": [],
-                            "email/gmail_to_jmap_lite@1.1.0": ["gmail/email (email, newest stable)"]}
+                            "email/gmail_to_jmap_lite@1.1.0": newest}
     assert canonize_email(env) == gmail
     assert refs(env) == {"gmail email/gmail_to_jmap_lite@1.1.0": gmail,
                          "exchange email/graph_to_jmap_lite@1.0.0": exchange}

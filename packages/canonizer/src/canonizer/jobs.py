@@ -178,6 +178,9 @@ canonicalize_contacts = _route_job("contacts", "Dataverse contacts to canonical 
 canonicalize_sessions = _route_job(
     "sessions", "Dataverse sessions to clinical sessions, transcripts, notes and summaries."
 )
+canonicalize_reports = _route_job(
+    "reports", "Dataverse clinical reports (assessments, progress reports) to clinical reports."
+)
 canonicalize_stripe = _route_job(
     "stripe", "Stripe customers, invoices, payment intents and refunds to billing objects."
 )
