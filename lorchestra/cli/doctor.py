@@ -18,8 +18,7 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
     from lorchestra.connections import Connection
 
-# (name, ok: True / warning: None / failed: False, detail)
-Check = tuple[str, bool | None, str]
+Check = tuple[str, bool | None, str]  # ok: True; FAIL: False; warn (does not fail): None
 
 
 @handle_errors
@@ -176,10 +175,8 @@ def _guard(name: str, check: Callable[[], str]) -> Check:
 
 
 def _finish(checks: list[Check], as_json: bool) -> None:
-    rows = [
-        {"check": n, "status": "ok" if ok else ("WARN" if ok is None else "FAIL"), "detail": d}
-        for n, ok, d in checks
-    ]
+    status = {True: "ok", False: "FAIL", None: "warn"}
+    rows = [{"check": n, "status": status[ok], "detail": d} for n, ok, d in checks]
     if as_json:
         print_json(rows)
     else:
