@@ -122,6 +122,9 @@ class Settings(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     meltano: MeltanoSettings = Field(default_factory=MeltanoSettings)
     connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
+    # Settings that installed packages own and check themselves: [packages.<name>] tables,
+    # read by a package's jobs through current_run().settings.packages.
+    packages: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sample_data: Path | None = None
     # Backups, extracts and quarantine files encrypted at rest (also on when the home was made
     # with `lorchestra init --encrypt`); the key is in the OS keyring or in key_file.

@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from lorchestra.errors import UsageError
 from lorchestra.named_queries import find_query
+from lorchestra.plugin_data import group_entry_points
 from lorchestra.warehouse import Warehouse
 from lorchestra.warehouse.schema import TableSpec
 
@@ -185,7 +185,7 @@ def _consumers(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     consumers: list[dict[str, Any]] = []
     errors: list[str] = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in group_entry_points(ENTRY_POINT_GROUP):
         try:
             hook = ep.load()
             consumers.extend(hook(warehouse, home, nodes))

@@ -42,6 +42,7 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
     ("alerts_sent", "alerts sent"),
     ("rejected", "rejected"),
     ("malformed", "malformed"),
+    ("unbound", "not scored (no binding)"),
 )
 
 

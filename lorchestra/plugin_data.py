@@ -36,6 +36,20 @@ class PackageProblem:
     message: str
 
 
+def group_entry_points(group: str) -> list[metadata.EntryPoint]:
+    """Every installed entry point of ``group``, once each, sorted by name.
+
+    Read from each distribution's own metadata (as discovery does), so a package installed
+    twice on the path is counted once and nothing is imported.
+    """
+    found: dict[tuple[str, str], metadata.EntryPoint] = {}
+    for dist in metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == group:
+                found.setdefault((ep.name, ep.value), ep)
+    return [found[key] for key in sorted(found)]
+
+
 def package_folders(group: str) -> tuple[list[PackageFolder], list[PackageProblem]]:
     """The folders installed packages register under ``group``, and one problem per failure."""
     folders: list[PackageFolder] = []

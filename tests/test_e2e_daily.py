@@ -107,7 +107,9 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path,
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""  # nothing but the summary (on stdout): no library warnings
     run = json.loads(first.stdout)
-    assert run["ok"] and len(run["steps"]) == 17  # 15 jobs, risk alerts and the data checks
+    # 5 ingest, 6 canonize (email, questionnaires, contacts, sessions, reports, stripe),
+    # 1 scoring, the risk alerts, 4 reporter steps and the data checks.
+    assert run["ok"] and len(run["steps"]) == 18
     assert {s["status"] for s in run["steps"]} == {"completed"}
 
     # One alert per PHQ-9 response with item 9 endorsed (or unreadable).
@@ -125,6 +127,11 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path,
     sessions = sum(f.records for f in manifest.files if f.object_type == "clinical_session")
     # raw objects become one canonical object each, sessions four (session + three documents).
     assert tables["canonical_objects"] == manifest.total_records + 3 * sessions
+    by_path = {f.path: f.records for f in manifest.files}
+    assert by_path["dataverse/dataverse-clinic/report.jsonl"] > 0
+    assert len({f.connection_name for f in manifest.files if f.source_system == "exchange"}) == 3
+    assert len({f.connection_name for f in manifest.files
+                if f.source_system == "google_forms"}) == 4
     assert tables["measurement_events"] >= 2 * forms > 0
     assert tables["observations"] > tables["measurement_events"]
 
@@ -143,6 +150,8 @@ def test_daily_pipeline_twice(home: Path, tmp_path: Path,
     client_files = list((home / "local_views" / "clients").glob("*.md"))
     contacts = sum(f.records for f in manifest.files if f.object_type == "contact")
     assert len(client_files) == contacts
+    report_files = list((home / "local_views" / "reports").glob("*.md"))
+    assert len(report_files) == by_path["dataverse/dataverse-clinic/report.jsonl"]
     mtimes = {p: p.stat().st_mtime_ns for p in (home / "local_views").rglob("*.md")}
     reports = list((home / "reports").rglob("*.pdf"))
     assert reports and all(p.stat().st_mode & 0o777 == 0o600 for p in reports)

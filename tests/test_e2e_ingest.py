@@ -171,13 +171,16 @@ def test_forms_through_canonize_and_score(meltano_project: Path, home: Path, dat
         manifest_count(data, "forms-intake")
         + manifest_count(data, "forms-followup")
         + manifest_count(data, "forms-wellbeing")
+        + manifest_count(data, "forms-discharge")
     )
     assert json.loads(canon.stdout)["counts"]["inserted"] == responses
     scored = lorc(home, data, "run-job", "final_form", "score_measurements", "--json")
     assert scored.returncode == 0, scored.stderr
     counts = json.loads(scored.stdout)["counts"]
     expected_events = 2 * (
-        manifest_count(data, "forms-intake") + manifest_count(data, "forms-followup")
+        manifest_count(data, "forms-intake")
+        + manifest_count(data, "forms-followup")
+        + manifest_count(data, "forms-discharge")
     ) + 4 * manifest_count(data, "forms-wellbeing")
     assert counts["events_inserted"] == expected_events
     rows = sql(home, data, "SELECT COUNT(*) AS n FROM measurement_events")

@@ -31,6 +31,10 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
   (``account: Annotated[str | None, NotPHI] = None``); every other value is recorded masked.
 - The error types, drawn as a tree in ``lorchestra.errors``; raise **JobSkipped** when a job
   has nothing it can do here (its source is not configured).
+- **cli_command / command_settings / command_home / command_warehouse / print_rows /
+  print_json** — for a package's command group (``lorchestra.commands``: a ``typer.Typer`` app
+  added under the entry-point name); **Finding** — what a ``lorchestra.doctor`` function
+  returns to ``doctor``.
 
 Packages also contribute named queries (``lorchestra.queries``: a module whose directory holds
 ``.sql`` files) and job definitions and pipeline steps (``lorchestra.definitions``); see
@@ -39,6 +43,15 @@ docs/architecture.md. Nothing outside this module is part of the plugin surface.
 
 from __future__ import annotations
 
+from lorchestra.api._commands import (
+    Finding,
+    cli_command,
+    command_home,
+    command_settings,
+    command_warehouse,
+    print_json,
+    print_rows,
+)
 from lorchestra.api._run import Run, current_run
 from lorchestra.errors import (
     ConfigError,
@@ -71,6 +84,7 @@ __all__ = [
     "PRIVATE_FILE",
     "Column",
     "ConfigError",
+    "Finding",
     "InvalidJobArguments",
     "JobSkipped",
     "LorchestraError",
@@ -87,7 +101,11 @@ __all__ = [
     "UsageError",
     "Warehouse",
     "WarehouseError",
+    "cli_command",
     "columns",
+    "command_home",
+    "command_settings",
+    "command_warehouse",
     "current_run",
     "emit",
     "error_summary",
@@ -96,6 +114,8 @@ __all__ = [
     "isoformat_utc",
     "parse_instant",
     "parse_timestamp",
+    "print_json",
+    "print_rows",
     "private_dir",
     "smtp_settings",
     "upsert",

@@ -77,5 +77,10 @@ def root(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the core commands and those installed packages add."""
+    import sys
+
+    from lorchestra.cli import plugin_commands
+
+    plugin_commands.install(app, sys.argv[1:])
     app()

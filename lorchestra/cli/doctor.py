@@ -57,6 +57,7 @@ def doctor_command(
     checks.extend(_plugin_data_checks())
     checks.extend(_definition_checks(current))
     checks.append(_data_checks_check())
+    checks.extend(_contributed_checks(current))
     _finish(checks, as_json)
 
 
@@ -68,6 +69,15 @@ def _data_checks_check() -> Check:
     if problems:
         return ("data checks", False, "; ".join(p for p in problems if p))
     return ("data checks", True, f"{len(found)} package check(s) load")
+
+
+def _contributed_checks(current: Settings) -> list[Check]:
+    from lorchestra.cli.package_checks import command_checks, package_checks
+
+    try:
+        return command_checks() + package_checks(current)
+    except LorchestraError as exc:
+        return [("package checks", False, str(exc))]
 
 
 def _meltano_check(current: Settings) -> Check:

@@ -56,7 +56,7 @@ CUSTOMER_JSONATA = """{
 
 def test_lists_every_shipped_transform_with_metadata() -> None:
     infos = canonizer.list_transforms()
-    assert len(infos) == 12
+    assert len(infos) == 13
     for info in infos:
         assert info.ref == f"{info.id}@{info.version}"
         assert info.engine in ("jsonata", "python")
@@ -130,7 +130,7 @@ def test_user_directory_adds_jsonata_and_python_transforms(tmp_path: Path) -> No
     registry = canonizer.load_registry(extra_dirs=[tmp_path])
     assert registry.errors == {}
     refs = {i.ref: i for i in canonizer.list_transforms(registry=registry)}
-    assert len(refs) == 14
+    assert len(refs) == len(canonizer.list_transforms()) + 2
     assert refs["custom/tagger@1.0.0"].origin == str(tmp_path.resolve())
     assert refs["custom/tagger@1.0.0"].canonical_kind == "tag"
     out = canonizer.transform("custom/thing_to_customer@1.0.0", {"cid": "cus_1"}, registry=registry)
@@ -279,3 +279,24 @@ def test_cli_lists_and_checksums(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert "custom/edit@1.0.0" in capsys.readouterr().err
     assert cli_main(["checksum", "--update", str(meta)]) == 0
     assert cli_main(["list", "--dir", str(tmp_path)]) == 0
+
+
+def test_every_route_resolves_and_every_shipped_transform_serves_a_route() -> None:
+    from canonizer.routing import load_routes, pins_from, resolve
+
+    routes = [route for lane in load_routes().values() for route in lane]
+    served = {resolve(route, {}).ref for route in routes}
+    assert served == {info.ref for info in canonizer.list_transforms()}
+    pinned = resolve(routes[0], pins_from({"canonizer": {"pins": {routes[0].transform: "1.0.0"}}}))
+    assert pinned.version == "1.0.0"
+
+
+@pytest.mark.parametrize("pins", [{"pins": {"email/gmail_to_jmap_lite": "latest"}},
+                                  {"pins": {"email/gmail_to_jmap_lite@1.0.0": "1.0.0"}},
+                                  {"pins": ["email/gmail_to_jmap_lite"]}])
+def test_a_malformed_pin_is_refused_naming_the_setting(pins: dict[str, object]) -> None:
+    from canonizer.errors import InvalidTransformRef
+    from canonizer.routing import pins_from
+
+    with pytest.raises(InvalidTransformRef, match=r"packages\.canonizer\.pins"):
+        pins_from({"canonizer": pins})

@@ -26,6 +26,7 @@ FREQUENCY = ["Not at all", "Several days", "More than half the days", "Nearly ev
 EXPECTED_FORMS: dict[str, dict[str, tuple[list[str], int]]] = {
     "form_intake_v1": {"phq9": (FREQUENCY, 0), "gad7": (FREQUENCY, 0)},
     "form_followup_v1": {"phq9": (FREQUENCY, 0), "gad7": (FREQUENCY, 0)},
+    "form_discharge_v1": {"phq9": (FREQUENCY, 0), "gad7": (FREQUENCY, 0)},
     "form_wellbeing_v1": {
         "pss10": (["Never", "Almost never", "Sometimes", "Fairly often", "Very often"], 0),
         "fscrs": (

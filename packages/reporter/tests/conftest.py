@@ -98,6 +98,18 @@ class Seeder:
                 },
             )  # fmt: skip
 
+    def report(self, report_id: str, contact_id: str, session_id: str, when: str) -> None:
+        self.canonical(
+            "clinical_report",
+            report_id,
+            {
+                "report_id": report_id, "contact_id": contact_id, "session_id": session_id,
+                "report_type": "progress", "title": "Alex Client - Progress report",
+                "report_date": when, "text": "Report on sessions 1-2.\n\nSleep is better.",
+                "status": "active", "status_reason": 1, "created_at": when, "modified_at": when,
+            },
+        )  # fmt: skip
+
     def measurement(
         self,
         key: str,

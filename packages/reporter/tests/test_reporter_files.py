@@ -150,3 +150,26 @@ def test_outside_a_run_the_job_refuses_to_guess_a_home(
     with pytest.raises(LorchestraError, match="outside a lorchestra run"):
         jobs.project_files(warehouse)
     assert not configured.exists()
+
+
+def test_a_report_gets_its_file_next_to_the_clients_sessions(
+    seeder: Any, run_job: RunJob, home: Path
+) -> None:
+    seeder.report("r-0001", "c-0001", "s-0002", "2026-03-10T18:00:00Z")
+    result = run_job(jobs.project_files)
+    root = home / "local_views"
+    assert result["written"] == 6
+    report = (root / "reports" / "r-0001.md").read_text()
+    assert report.startswith("# Alex Client - Progress report\n")
+    assert "- Client: [Alex Client](../clients/c-0001.md)" in report
+    assert "- Follows session: [s-0002](../sessions/s-0002.md)" in report
+    assert report.endswith("Report on sessions 1-2.\n\nSleep is better.\n")
+    assert stat.S_IMODE((root / "reports" / "r-0001.md").stat().st_mode) == 0o600
+    client = (root / "clients" / "c-0001.md").read_text()
+    assert "| 2026-03-10 | [Alex Client - Progress report](../reports/r-0001.md) | " \
+           "[s-0002](../sessions/s-0002.md) |" in client
+    assert "No reports yet." in (root / "clients" / "c-0002.md").read_text()
+
+    seeder.delete("clinical_report", "r-0001")
+    assert run_job(jobs.project_files)["removed"] == 1
+    assert not (root / "reports" / "r-0001.md").exists()

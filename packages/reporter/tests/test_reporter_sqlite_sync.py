@@ -41,6 +41,7 @@ def test_first_sync_writes_every_table_privately(seeder: Any, run_job: RunJob, h
         "contacts": 2,
         "sessions": 3,
         "session_documents": 9,
+        "clinical_reports": 0,
         "measurement_events": 3,
         "observations": 3,
     }

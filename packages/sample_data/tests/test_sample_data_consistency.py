@@ -62,6 +62,18 @@ def test_people_match_across_sources(data: dict[str, list[dict[str, Any]]]) -> N
         numbers[s["_cr8f3_contactid_value"]].append(s["cr8f3_sessionnumber"])
     assert all(sorted(n) == list(range(1, len(n) + 1)) for n in numbers.values())
 
+    # Reports follow session 2, 6, 10, ... of their client, and link to that session.
+    reports = of(data, "dataverse", "report")
+    by_session = {s["cr8f3_clientsessionid"]: s for s in sessions}
+    assert reports and all(r["_cr8f3_contactid_value"] in by_id for r in reports)
+    for report in reports:
+        session = by_session[report["_cr8f3_sessionid_value"]]
+        assert session["_cr8f3_contactid_value"] == report["_cr8f3_contactid_value"]
+        assert session["cr8f3_sessionnumber"] % 4 == 2
+        assert report["cr8f3_reportdate"] > session["cr8f3_sessiondate"]
+    expected = sum(1 + (len(n) - 2) // 4 for n in numbers.values() if len(n) >= 2)
+    assert len(reports) == expected
+
     # Clients also write email from the same address.
     senders = {getaddresses([header(m, "From") or ""])[0][1] for m in of(data, "gmail", "email")}
     senders |= {m["from"]["emailAddress"]["address"] for m in of(data, "exchange", "email")}

@@ -16,6 +16,7 @@ FORMS = {
     "forms-followup": ("form_followup_v1", {"phq9": 9, "gad7": 7}),
     "forms-wellbeing": ("form_wellbeing_v1",
                         {"pss10": 10, "fscrs": 22, "ipip_neo_60": 60, "phlms": 20}),
+    "forms-discharge": ("form_discharge_v1", {"phq9": 9, "gad7": 7}),
 }
 DIFFICULTY_INSTRUMENTS = {"phq9", "gad7"}
 OPTIONS = {

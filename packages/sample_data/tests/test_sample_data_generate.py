@@ -134,7 +134,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "dataverse/dataverse-clinic/contact.jsonl" in out and "manifest.json" in out
     manifest = sample_data.Manifest.load(tmp_path / "x" / "manifest.json")
     assert (manifest.seed, manifest.size, manifest.anchor) == (3, 50, "2026-06-01")
-    assert len(manifest.files) == 3
+    assert len(manifest.files) == 4  # contacts, sessions, reports, one Gmail account
 
     assert main([str(tmp_path / "y"), "--only", "gmail/gmail-acct3", "--count", "5",
                  "--gmail-format", "raw", "-q"]) == 0

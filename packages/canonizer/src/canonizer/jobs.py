@@ -1,6 +1,8 @@
 """The canonizer's lorchestra jobs: raw objects in, canonical objects out, incrementally.
 
-Each job picks the raw objects of its sources that are new, whose payload changed, or whose
+Each job runs the routes of its lane (``routes.json``: source system and object type to a
+transform id; the version is the newest stable one, or the one pinned in configuration). It
+picks the raw objects of its routes that are new, whose payload changed, or whose serving
 transform version changed since they were last canonicalised (``full=True`` takes all), runs
 the transform in batches, and writes through lorchestra's batched upsert with lineage (source
 idem_key, transform_ref, source payload hash). Rejections are recorded in
@@ -13,49 +15,22 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 
-from canonizer._api import canonize, get_transform
-from lorchestra.api import NotPHI, Warehouse, emit, upsert
+from canonizer._api import canonize
+from canonizer._registry import Registry
+from canonizer.routing import Route, load_routes, pins_from, registry_for, resolve
+from lorchestra.api import LorchestraError, NotPHI, Warehouse, current_run, emit, upsert
 
 Row = dict[str, Any]
 READ_BATCH = 5_000
 
 
-@dataclass(frozen=True)
-class Route:
-    """Raw objects of one source system and object type, through one transform."""
-    source_system: str
-    object_type: str
-    ref: str
-
-
-ROUTES: dict[str, tuple[Route, ...]] = {
-    "email": (
-        Route("gmail", "email", "email/gmail_to_jmap_lite@1.0.0"),
-        Route("exchange", "email", "email/graph_to_jmap_lite@1.0.0"),
-    ),
-    "questionnaires": (
-        Route(
-            "google_forms", "form_response", "forms/google_forms_to_questionnaire_response@1.0.0"
-        ),
-    ),
-    "contacts": (Route("dataverse", "contact", "dataverse/contact_to_contact@1.0.0"),),
-    "sessions": tuple(
-        Route("dataverse", "clinical_session", f"dataverse/session_to_{kind}@1.0.0")
-        for kind in ("clinical_session", "session_transcript", "session_note", "session_summary")
-    ),
-    "stripe": (
-        Route("stripe", "customer", "stripe/customer_to_customer@1.0.0"),
-        Route("stripe", "invoice", "stripe/invoice_to_invoice@1.0.0"),
-        Route("stripe", "payment_intent", "stripe/payment_intent_to_payment@1.0.0"),
-        Route("stripe", "refund", "stripe/refund_to_refund@1.0.0"),
-    ),
-}
+# Lane -> routes, from routes.json (see canonizer.routing): data, not code.
+ROUTES: dict[str, tuple[Route, ...]] = load_routes()
 
 _PENDING_SQL = """
 SELECT r.idem_key, r.payload, r.payload_hash
@@ -86,10 +61,11 @@ def run_routes(
     """Canonicalise every pending raw object of ``routes``; return counts."""
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
+    pins, registry = _configured()
     for route in routes:
         if source_system and route.source_system != source_system:
             continue
-        info = get_transform(route.ref)
+        info = resolve(route, pins, registry)
         kind = info.canonical_kind
         params = {
             "kind": kind,
@@ -100,7 +76,7 @@ def run_routes(
             "ref": info.ref,
         }
         for batch in bq_client.iter_query(_PENDING_SQL, params, batch_size=READ_BATCH):
-            good, bad = _transform_batch(batch, info.ref, info.output_schema, kind)
+            good, bad = _transform_batch(batch, info.ref, info.output_schema, kind, registry)
             totals["processed"] += len(batch)
             totals["rejected"] += len(bad)
             reasons.update(row["reason"].split(":")[0] for row in bad)
@@ -123,13 +99,22 @@ def run_routes(
     return counts
 
 
+def _configured() -> tuple[dict[str, str], Registry]:
+    """The run's pinned versions and its transforms (the shipped ones outside a run)."""
+    try:
+        run = current_run()
+    except LorchestraError:
+        return {}, registry_for(None)  # called directly (tests, notebooks)
+    return pins_from(run.settings.packages), registry_for(run.home)
+
+
 def _transform_batch(
-    batch: list[Row], ref: str, schema: str, kind: str
+    batch: list[Row], ref: str, schema: str, kind: str, registry: Registry | None = None
 ) -> tuple[list[Row], list[Row]]:
     now = datetime.now(UTC)
     good: list[Row] = []
     bad: list[Row] = []
-    outcomes = canonize(ref, (row["payload"] for row in batch))
+    outcomes = canonize(ref, (row["payload"] for row in batch), registry=registry)
     for raw, outcome in zip(batch, outcomes, strict=True):
         idem_key = f"{raw['idem_key']}#{kind}"
         if outcome.ok is not None:
@@ -192,6 +177,9 @@ canonicalize_questionnaires = _route_job(
 canonicalize_contacts = _route_job("contacts", "Dataverse contacts to canonical contacts.")
 canonicalize_sessions = _route_job(
     "sessions", "Dataverse sessions to clinical sessions, transcripts, notes and summaries."
+)
+canonicalize_reports = _route_job(
+    "reports", "Dataverse clinical reports (assessments, progress reports) to clinical reports."
 )
 canonicalize_stripe = _route_job(
     "stripe", "Stripe customers, invoices, payment intents and refunds to billing objects."

@@ -20,6 +20,7 @@ CANONICAL_KINDS: Final[tuple[str, ...]] = (
     "session_transcript",
     "session_note",
     "session_summary",
+    "clinical_report",
     "customer",
     "invoice",
     "payment",

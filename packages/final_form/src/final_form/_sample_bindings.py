@@ -1,4 +1,4 @@
-"""Builds the bindings for this project's three sample forms, deterministically.
+"""Builds the bindings for this project's four sample forms, deterministically.
 
 The sample-form generator names each question
 ``sha1(f"{form_id}/{instrument_id}/{position}")[:8]`` (position is the 1-based item number,
@@ -24,6 +24,7 @@ FORMS: dict[str, tuple[str, ...]] = {
     "form_intake_v1": ("phq9", "gad7"),
     "form_followup_v1": ("phq9", "gad7"),
     "form_wellbeing_v1": ("pss10", "fscrs", "ipip_neo_60", "phlms"),
+    "form_discharge_v1": ("phq9", "gad7"),
 }
 
 _FREQUENCY = ("Not at all", "Several days", "More than half the days", "Nearly every day")

@@ -4,6 +4,11 @@
 changed since they were last scored (``full=True`` rescores everything, e.g. after an
 instrument definition changes version), builds rows with :func:`final_form.rows.build_rows`,
 and writes ``measurement_events`` and ``observations`` through lorchestra's batched upsert.
+Bindings are the packaged ones plus the practice's own ``<home>/bindings/*.json``. A broken
+binding file is skipped and counted per file (``binding_errors``; ``doctor`` and ``forms
+check`` say why), never stopping other forms. Responses of a form no binding covers are counted
+per form (``unbound``, ``unbound_forms``) and left pending, so the first run after a binding is
+added scores them.
 It emits one ``measurement.scored`` event with counts, never answers. This module is the
 plugin layer: it imports the lorchestra host API; the scoring engine never does.
 """
@@ -13,8 +18,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any
 
+from final_form.home_bindings import LoadedBindings, load_bindings
 from final_form.rows import build_rows
-from lorchestra.api import NotPHI, Warehouse, emit, parse_timestamp, upsert
+from lorchestra.api import (
+    LorchestraError,
+    NotPHI,
+    Warehouse,
+    current_run,
+    emit,
+    parse_timestamp,
+    upsert,
+)
 
 READ_BATCH = 2_000
 
@@ -38,16 +52,20 @@ def score_measurements(
     """Score every bound instrument of new or changed questionnaire responses."""
     totals: Counter[str] = Counter()
     diagnostics: Counter[str] = Counter()
+    unbound: Counter[str] = Counter()
+    loaded = _bindings()
     for batch in bq_client.iter_query(_PENDING_SQL, {"full": full}, batch_size=READ_BATCH):
         events: list[dict[str, Any]] = []
         observations: list[dict[str, Any]] = []
         for row in batch:
             totals["responses"] += 1
             try:
-                built = build_rows(row["payload"], row["idem_key"])
+                built = build_rows(row["payload"], row["idem_key"], bindings=loaded.registry)
             except ValueError:
                 totals["malformed"] += 1
                 continue
+            if any(d.get("code") == "unknown_form" for d in built.diagnostics):
+                unbound[str(row["payload"].get("form_id"))] += 1
             diagnostics.update(str(d.get("code", "diagnostic")) for d in built.diagnostics)
             for event in built.measurement_events:
                 if instrument and event["instrument_id"] != instrument:
@@ -75,6 +93,12 @@ def score_measurements(
         "observations_written",
     )
     counts: dict[str, Any] = {name: totals[name] for name in names}
+    counts["unbound"] = sum(unbound.values())
+    if unbound:
+        counts["unbound_forms"] = dict(sorted(unbound.items()))
+    if loaded.errors:
+        # Counts are numbers only: the file names here, the messages in doctor and forms check.
+        counts["binding_errors"] = dict(Counter(_file_of(e) for e in loaded.errors))
     if diagnostics:
         counts["diagnostics"] = dict(diagnostics)
     if not dry_run:
@@ -90,6 +114,19 @@ def score_phq9(bq_client: Warehouse, full: bool = False, dry_run: bool = False) 
 def score_gad7(bq_client: Warehouse, full: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Score GAD-7 only."""
     return score_measurements(bq_client, instrument="gad7", full=full, dry_run=dry_run)
+
+
+def _bindings() -> LoadedBindings:
+    """The packaged bindings and, inside a run, the data home's own."""
+    try:
+        home = current_run().home
+    except LorchestraError:
+        home = None  # called directly (tests, notebooks): the packaged bindings only
+    return load_bindings(home)
+
+
+def _file_of(error: str) -> str:
+    return error.split(":", 1)[0].rsplit("/", 1)[-1]
 
 
 def _timestamps(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Markdown files for reading without tools: ``<home>/local_views/``.
 
 One file per client, ``clients/<contact_id>.md`` (contact details, measurement history per
-reported scale with bands, recent sessions), and one per session, ``sessions/<session_id>.md``
-(transcript, notes, summary). Paths come from stable ids, never from names; an id that is not a
-safe file name is skipped and counted. Rendering is deterministic (no clock in the text), so
-unchanged sources give identical bytes: such files are not rewritten. Files whose source is
-gone are removed. Writes go through a temp file and ``os.replace``; directories are 0700, files
-0600.
+reported scale with bands, recent sessions, reports), one per session,
+``sessions/<session_id>.md`` (transcript, notes, summary), and one per clinical report,
+``reports/<report_id>.md`` (linked to its client and to the session it follows). Paths come from
+stable ids, never from names; an id that is not a safe file name is skipped and counted.
+Rendering is deterministic (no clock in the text), so unchanged sources give identical bytes:
+such files are not rewritten. Files whose source is gone are removed. Writes go through a temp
+file and ``os.replace``; directories are 0700, files 0600.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def project(bq_client: Warehouse, home: Path) -> FileCounts:
     sessions = fetch_all(bq_client, "sessions")
     documents = fetch_all(bq_client, "session_documents")
     timeseries = fetch_all(bq_client, "measurement_timeseries")
+    reports = fetch_all(bq_client, "clinical_reports")
 
     contacts_by_id = {c["contact_id"]: c for c in contacts if c["contact_id"]}
     measurements: dict[str, list[Row]] = defaultdict(list)
@@ -64,13 +66,21 @@ def project(bq_client: Warehouse, home: Path) -> FileCounts:
     for document in documents:
         documents_by_session[document["session_id"]].append(document)
 
+    reports_by_contact: dict[str, list[Row]] = defaultdict(list)
+    for report in reports:
+        if report["contact_id"]:
+            reports_by_contact[report["contact_id"]].append(report)
+
     root = private_dir(home / VIEWS_DIR)
     counts = FileCounts()
     wanted_clients: dict[str, bytes] = {}
     for contact_id, contact in contacts_by_id.items():
         email = (contact.get("email") or "").strip().lower()
         wanted_clients[contact_id] = render_client(
-            contact, measurements.get(email, []), sessions_by_contact.get(contact_id, [])
+            contact,
+            measurements.get(email, []),
+            sessions_by_contact.get(contact_id, []),
+            reports_by_contact.get(contact_id, []),
         ).encode()
     wanted_sessions: dict[str, bytes] = {}
     for session in sessions:
@@ -79,8 +89,15 @@ def project(bq_client: Warehouse, home: Path) -> FileCounts:
             contacts_by_id.get(session["contact_id"] or ""),
             documents_by_session.get(session["session_id"], []),
         ).encode()
+    wanted_reports = {
+        report["report_id"]: render_report(report, contacts_by_id.get(report["contact_id"] or ""))
+        .encode()
+        for report in reports
+        if report["report_id"]
+    }
     _sync_dir(root / "clients", wanted_clients, counts)
     _sync_dir(root / "sessions", wanted_sessions, counts)
+    _sync_dir(root / "reports", wanted_reports, counts)
     return counts
 
 
@@ -124,7 +141,12 @@ def _scale_order(row: Row) -> int:
     return ids.index(row["scale_id"]) if row["scale_id"] in ids else len(ids)
 
 
-def render_client(contact: Row, measurements: Iterable[Row], sessions: Iterable[Row]) -> str:
+def render_client(
+    contact: Row,
+    measurements: Iterable[Row],
+    sessions: Iterable[Row],
+    reports: Iterable[Row] = (),
+) -> str:
     """The markdown of one client file."""
     name = contact.get("full_name") or " ".join(
         part for part in (contact.get("first_name"), contact.get("last_name")) if part
@@ -190,6 +212,46 @@ def render_client(contact: Row, measurements: Iterable[Row], sessions: Iterable[
             lines.append("| " + " | ".join(_cell(c) for c in row_cells) + " |")
     else:
         lines.append("No sessions yet.")
+    lines += ["", "## Reports", ""]
+    ordered = sorted(
+        reports, key=lambda r: (r.get("report_date") or "", r["report_id"]), reverse=True
+    )
+    if ordered:
+        lines += ["| Date | Report | Session |", "|---|---|---|"]
+        for report in ordered:
+            link = f"[{_cell(report.get('title') or report['report_id'])}]" + (
+                f"(../reports/{report['report_id']}.md)"
+            )
+            followed = report.get("session_id")
+            session_link = f"[{followed}](../sessions/{followed}.md)" if followed else ""
+            lines.append(f"| {_day(report.get('report_date'))} | {link} | {session_link} |")
+    else:
+        lines.append("No reports yet.")
+    return "\n".join(lines) + "\n"
+
+
+def render_report(report: Row, contact: Row | None) -> str:
+    """The markdown of one clinical report file."""
+    title = _inline(report.get("title")) or f"Report {report['report_id']}"
+    lines = [f"# {title}", ""]
+    client = None
+    if contact is not None:
+        label = contact.get("full_name") or contact["contact_id"]
+        client = f"[{_inline(label)}](../clients/{contact['contact_id']}.md)"
+    elif report.get("contact_id"):
+        client = f"`{report['contact_id']}`"
+    session = report.get("session_id")
+    details = (
+        ("Report id", f"`{report['report_id']}`"),
+        ("Client", client),
+        ("Follows session", f"[{session}](../sessions/{session}.md)" if session else None),
+        ("Date", report.get("report_date")),
+        ("Type", report.get("report_type")),
+        ("Status", report.get("status")),
+    )
+    lines += [f"- {label}: {value}" for label, value in details if value]
+    text = (report.get("text") or "").strip()
+    lines += ["", text or "No text."]
     return "\n".join(lines) + "\n"
 
 

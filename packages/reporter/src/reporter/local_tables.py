@@ -110,6 +110,18 @@ _DOCUMENT_FIELDS = {
     "created_at": "created_at",
     "modified_at": "modified_at",
 }
+_REPORT_FIELDS = {
+    "report_id": "report_id",
+    "contact_id": "contact_id",
+    "session_id": "session_id",
+    "report_type": "report_type",
+    "title": "title",
+    "report_date": "report_date",
+    "text": "text",
+    "status": "status",
+    "created_at": "created_at",
+    "modified_at": "modified_at",
+}
 
 _MEASUREMENT_COLUMNS = _cols(
     "event_key TEXT, source_idem_key TEXT, subject_id TEXT, instrument_id TEXT, "
@@ -194,6 +206,12 @@ LOCAL_TABLES: tuple[LocalTable, ...] = (
             _DOCUMENT_FIELDS,
             "document_id",
         ),
+    ),
+    LocalTable(
+        "clinical_reports",
+        ("report_id",),
+        tuple((name, "TEXT") for name in _REPORT_FIELDS),
+        _json_select(("clinical_report",), _REPORT_FIELDS, "report_id"),
     ),
     LocalTable(
         "measurement_events",

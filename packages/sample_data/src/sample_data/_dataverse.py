@@ -1,9 +1,12 @@
-"""Dataverse (Dynamics 365 Web API) rows: `contact` and the clinic's `cr8f3_clientsession`.
+"""Dataverse (Dynamics 365 Web API) rows: `contact`, `cr8f3_clientsession`, `cr8f3_clientreport`.
 
 One contact per client, with the same email address the client writes from and fills forms with;
 one session row per weekly session, linked by the `_cr8f3_contactid_value` lookup. Session text
 (transcript, notes, summary) comes from stock sentences that follow the client's trajectory. Ids
-are GUIDs; `createdon`/`modifiedon` are UTC with a `Z`; every row has its `@odata.etag`.
+are GUIDs; `createdon`/`modifiedon` are UTC with a `Z`; every row has its `@odata.etag`. After
+a client's second session, and after every fourth one from then on, the clinician writes a
+report (`cr8f3_clientreport`), linked to the
+contact and to that session, whose text follows the client's scores over those weeks.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from sample_data._forms import trajectory
 from sample_data._ids import iso_z, rng_for, unix
-from sample_data._practice import Practice
+from sample_data._practice import FIRST_REPORT, REPORT_EVERY, Practice, report_count
 from sample_data._text import session_texts
 
 
@@ -99,6 +102,64 @@ def iter_sessions(practice: Practice) -> Iterator[dict[str, Any]]:
                 "cr8f3_transcript": transcript,
                 "cr8f3_notes": notes,
                 "cr8f3_summary": summary,
+                "statecode": 0,
+                "statuscode": 1,
+                "createdon": iso_z(created),
+                "modifiedon": iso_z(modified),
+            }
+
+
+def report_guid(seed: int, client: int, number: int) -> str:
+    """The GUID of a client's progress report `number` (1-based)."""
+    digest = hashlib.sha1(f"{seed}:report:{client}:{number}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+def _report_body(first: str, start: int, end: int, before: float, after: float) -> str:
+    change = after - before
+    if change < -2:
+        course = f"{first} reports clear improvement: better sleep and energy, fewer low days."
+    elif change > 2:
+        course = f"{first} reports a harder stretch, with more low days and poorer sleep."
+    else:
+        course = f"{first} describes a steady period with some good and some difficult weeks."
+    return (
+        f"Report on sessions {start}-{end}.\n\n{course} Estimated PHQ-9 level moved "
+        f"from about {round(before)} to about {round(after)}.\n\nPlan: continue weekly sessions "
+        "and review goals at the next report."
+    )
+
+
+def iter_reports(practice: Practice) -> Iterator[dict[str, Any]]:
+    """A report after each client's session 2, 6, 10, ..., oldest first per client."""
+    for c in range(practice.clients):
+        sched = practice.schedule(c)
+        count = report_count(sched.sessions)
+        if not count:
+            continue
+        person = practice.client(c)
+        tr = trajectory(practice.seed, c)
+        rng = rng_for(practice.seed, "reports", c)
+        for n in range(1, count + 1):
+            last = FIRST_REPORT + (n - 1) * REPORT_EVERY  # the session it follows (1-based)
+            first = 1 if n == 1 else last - REPORT_EVERY + 1
+            written = sched.at(last - 1) + timedelta(days=rng.randint(1, 3),
+                                                     minutes=rng.randint(0, 600))
+            created = min(written, practice.end - timedelta(seconds=1))
+            modified = created
+            if rng.random() < 0.2:
+                modified = min(created + timedelta(hours=rng.randint(1, 72)),
+                               practice.end - timedelta(seconds=1))
+            yield {
+                "@odata.etag": _etag(modified, 1000 + n),
+                "cr8f3_clientreportid": report_guid(practice.seed, c, n),
+                "cr8f3_name": f"{person.name} - {'Assessment' if n == 1 else 'Progress'} report",
+                "cr8f3_reporttype": "assessment" if n == 1 else "progress",
+                "cr8f3_reportdate": iso_z(created),
+                "_cr8f3_contactid_value": person.contact_id,
+                "_cr8f3_sessionid_value": session_guid(practice.seed, c, last),
+                "cr8f3_body": _report_body(person.first, first, last, tr.level(first - 1),
+                                           tr.level(last - 1)),
                 "statecode": 0,
                 "statuscode": 1,
                 "createdon": iso_z(created),

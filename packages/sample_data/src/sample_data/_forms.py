@@ -5,8 +5,9 @@ target week by week (most improve, some stay level, a few get worse), with GAD-7
 and PHLMS levels that follow it and stable IPIP-NEO-60 trait means. A response turns the level at
 its week, plus noise, into item values that add up to it, then into option text. The intake form
 is filled once before the first session, the follow-up the evening before each later weekly
-session, the wellbeing form every fourth week. About 3 % of responses leave one item unanswered
-(omitted from `answers`).
+session, the wellbeing form every fourth week, and the discharge form (PHQ-9 and GAD-7 again)
+once by each client whose care has ended, a week after their last session. About 3 % of
+responses leave one item unanswered (omitted from `answers`).
 """
 
 from __future__ import annotations
@@ -151,11 +152,14 @@ def _answers(form_id: str, tr: Trajectory, week: int, rng: Random) -> dict[str, 
     return texts
 
 
-def _weeks(form_id: str, sched: Schedule) -> list[int]:
+def _weeks(form_id: str, sched: Schedule, discharged: bool) -> list[int]:
     if form_id == "form_intake_v1":
         return [0] if sched.intake else []
     if form_id == "form_followup_v1":
         return list(range(1, sched.followups + 1))
+    if form_id == "form_discharge_v1":
+        # The week after the last session: filled the evening before a session that never came.
+        return [sched.weeks] if discharged else []
     return [4 * k for k in range(sched.wellbeing)]
 
 
@@ -174,7 +178,7 @@ def iter_form_responses(practice: Practice, connection: str) -> Iterator[dict[st
     definition = form_definition(form_id)
     for c in range(practice.intakes):
         sched = practice.schedule(c)
-        weeks = _weeks(form_id, sched)
+        weeks = _weeks(form_id, sched, practice.discharged(c))
         if not weeks:
             continue
         tr = trajectory(practice.seed, c)

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sample_data._dataverse import iter_contacts, iter_sessions
+from sample_data._dataverse import iter_contacts, iter_reports, iter_sessions
 from sample_data._exchange import iter_exchange
 from sample_data._forms import iter_form_responses
 from sample_data._gmail import iter_gmail
@@ -121,6 +121,7 @@ def _records(practice: Practice, spec: FileSpec, gmail_format: str) -> Iterator[
     makers = {
         "contact": iter_contacts,
         "clinical_session": iter_sessions,
+        "report": iter_reports,
         "customer": iter_customers,
         "invoice": iter_invoices,
         "payment_intent": iter_payment_intents,

@@ -1,4 +1,4 @@
-"""The three Google Forms of the practice and the instruments they carry.
+"""The four Google Forms of the practice and the instruments they carry.
 
 These conventions are a contract with the scoring package (final_form): form ids, the question id
 rule `sha1(f"{form_id}/{instrument_id}/{position}")[:8]` (position is the 1-based item number, or
@@ -90,6 +90,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "form_intake_v1": ("New client intake questionnaire", ("phq9", "gad7")),
     "form_followup_v1": ("Weekly check-in", ("phq9", "gad7")),
     "form_wellbeing_v1": ("Monthly wellbeing survey", ("pss10", "fscrs", "ipip_neo_60", "phlms")),
+    "form_discharge_v1": ("End of care questionnaire", ("phq9", "gad7")),
 }
 
 

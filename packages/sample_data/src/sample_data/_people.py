@@ -102,6 +102,8 @@ MAILBOXES = {
                              "outlook", b"\x04\x44"),
     "exchange-mbx2": Mailbox("exchange-mbx2", "billing@brightwater.example.org",
                              "Brightwater Billing", "outlook", b"\x05\x55"),
+    "exchange-mbx3": Mailbox("exchange-mbx3", "frontdesk@brightwater.example.org",
+                             "Brightwater Front Desk", "outlook", b"\x06\x66"),
 }
 
 

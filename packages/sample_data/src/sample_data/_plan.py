@@ -31,12 +31,13 @@ class FileSpec:
 
 
 GMAIL_CONNECTIONS = ("gmail-acct1", "gmail-acct2", "gmail-acct3")
-EXCHANGE_CONNECTIONS = ("exchange-mbx1", "exchange-mbx2")
+EXCHANGE_CONNECTIONS = ("exchange-mbx1", "exchange-mbx2", "exchange-mbx3")
 EMAIL_CONNECTIONS = GMAIL_CONNECTIONS + EXCHANGE_CONNECTIONS
 FORMS_CONNECTIONS = {
     "forms-intake": "form_intake_v1",
     "forms-followup": "form_followup_v1",
     "forms-wellbeing": "form_wellbeing_v1",
+    "forms-discharge": "form_discharge_v1",
 }
 DATAVERSE_CONNECTION = "dataverse-clinic"
 STRIPE_CONNECTION = "stripe-practice"
@@ -46,6 +47,7 @@ FILES: tuple[FileSpec, ...] = (
     *(FileSpec("dataverse", DATAVERSE_CONNECTION, t, f) for t, f in (
         ("contact", "contactid"),
         ("clinical_session", "cr8f3_clientsessionid"),
+        ("report", "cr8f3_clientreportid"),
     )),
     *(FileSpec("google_forms", c, "form_response", "responseId") for c in FORMS_CONNECTIONS),
     *(FileSpec("stripe", STRIPE_CONNECTION, t, "id") for t in (

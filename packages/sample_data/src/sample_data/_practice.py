@@ -20,9 +20,20 @@ from sample_data._ids import offset_tz, rng_for
 from sample_data._people import PRACTICE_TZ_MINUTES, Person, make_person
 from sample_data._plan import EMAIL_CONNECTIONS, FILES, FileSpec, round_robin, split
 
-EMAIL_WEIGHTS = (0.30, 0.20, 0.10, 0.25, 0.15)  # in EMAIL_CONNECTIONS order
+# Shares of the email records, in EMAIL_CONNECTIONS order. gmail-acct1 and exchange-mbx1 keep
+# exactly the messages they had before the third mailbox, the discharge form and the reports
+# were added (the taps' tests replay them); the other mailboxes make room for those.
+EMAIL_WEIGHTS = (0.30, 0.20, 0.10, 0.25, 0.15, 0.10)
+_KEPT = (0, 3)  # gmail-acct1, exchange-mbx1
 PRACTICE_TZ = offset_tz(PRACTICE_TZ_MINUTES)
 MIN_SIZE = 10
+FIRST_REPORT, REPORT_EVERY = 2, 4  # Dataverse reports follow session 2, then every 4th
+DISCHARGED_AFTER = timedelta(days=21)  # no session for this long: care has ended
+
+
+def report_count(sessions: int) -> int:
+    """How many reports a client with `sessions` sessions has (after session 2, 6, 10, ...)."""
+    return 0 if sessions < FIRST_REPORT else 1 + (sessions - FIRST_REPORT) // REPORT_EVERY
 
 
 @dataclass(frozen=True)
@@ -97,11 +108,22 @@ class Practice:
                 refunds += bill.refunded
         self.payment_intents = paid
         self.refunds = refunds
+        # Clients whose care ended fill in the discharge form; the clinician writes a report
+        # in Dataverse after a client's second session and then after every fourth.
+        self.discharges = sum(self.discharged(c) for c in range(self.intakes))
+        self.reports = sum(report_count(self.schedule(c).sessions) for c in range(self.clients))
         rest = size - (self.clients + self.sessions + forms + self.customers + self.invoices
                        + paid + refunds)
-        if rest < 0:  # pragma: no cover - the fractions above leave room from MIN_SIZE up
+        before = split(rest, EMAIL_WEIGHTS[:5])  # the five mailboxes' counts before
+        others = [i for i in range(len(EMAIL_CONNECTIONS)) if i not in _KEPT]
+        pool = rest - sum(before[i] for i in _KEPT) - self.discharges - self.reports
+        if pool < 0:  # pragma: no cover - the fractions above leave room from MIN_SIZE up
             raise ValueError(f"size {size} is too small to hold one record of each kind.")
-        self.emails = dict(zip(EMAIL_CONNECTIONS, split(rest, EMAIL_WEIGHTS), strict=True))
+        shares = iter(split(pool, tuple(EMAIL_WEIGHTS[i] for i in others)))
+        self.emails = {
+            name: before[i] if i in _KEPT else next(shares)
+            for i, name in enumerate(EMAIL_CONNECTIONS)
+        }
 
     @cached_property
     def counts(self) -> dict[FileSpec, int]:
@@ -112,6 +134,8 @@ class Practice:
             "forms-intake": self.intakes,
             "forms-followup": self.followups,
             "forms-wellbeing": self.wellbeing,
+            "forms-discharge": self.discharges,
+            "report": self.reports,
             "customer": self.customers,
             "invoice": self.invoices,
             "payment_intent": self.payment_intents,
@@ -165,6 +189,11 @@ class Practice:
             slot_hour=rng.randint(9, 15),  # ends before midnight UTC
             fee_cents=rng.choice((12000, 14000, 15000, 17500, 20000)),
         )
+
+    def discharged(self, c: int) -> bool:
+        """True when client `c` had an intake and their care ended before the anchor."""
+        sched = self.schedule(c)
+        return sched.intake and sched.last_day <= self.anchor - DISCHARGED_AFTER
 
     def bills(self, c: int) -> list[Bill]:
         """The invoice outcomes of client `c`'s sessions (empty for clients without Stripe)."""

@@ -38,8 +38,11 @@ from sample_data._text import (
 )
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-PROSPECT_SHARE = {"gmail-acct2": 0.6, "exchange-mbx2": 0.05}
-TOPICS_BY_BOX = {"exchange-mbx2": ("billing", "billing", "reschedule")}
+PROSPECT_SHARE = {"gmail-acct2": 0.6, "exchange-mbx2": 0.05, "exchange-mbx3": 0.4}
+TOPICS_BY_BOX = {
+    "exchange-mbx2": ("billing", "billing", "reschedule"),
+    "exchange-mbx3": ("reschedule", "reschedule", "update", "checkin_form"),
+}
 THREAD_LENGTHS = ((1, 2, 3, 4, 5), (25, 35, 22, 12, 6))
 
 
