@@ -13,7 +13,11 @@ PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml packages/ingestor/t
 DEMO_HOME ?= $(CURDIR)/.demo/home
 DEMO_DATA := $(CURDIR)/.demo/data
 
-.PHONY: install demo test lint typecheck pytest bench emulator browser fontlibs clean
+# Every distribution: the core, each package and each Singer tap (`make dist`).
+DISTRIBUTIONS := . $(sort $(dir $(wildcard packages/*/pyproject.toml packages/ingestor/taps/*/pyproject.toml)))
+DIST ?= dist
+
+.PHONY: install demo test lint typecheck pytest bench emulator browser fontlibs clean dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +59,13 @@ test: lint typecheck pytest
 demo: install fontlibs
 	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"
 
+# A wheel and an sdist of every distribution into $(DIST)/ (the wheels carry their package data:
+# the Meltano project, definitions, SQL, templates, schemas). Install them anywhere with
+# `pip install --find-links dist lorchestra lorchestra-canonizer ...`; docs/quickstart.md.
+dist: $(BIN)/python
+	rm -rf $(DIST)
+	for d in $(DISTRIBUTIONS); do $(BIN)/uv build --quiet --out-dir $(DIST) $$d || exit 1; done
+
 bench: install
 	$(UV) -e ".[bench]"
 	$(BIN)/python -m benchmarks
@@ -62,4 +73,4 @@ bench: install
 	$(BIN)/python -m benchmarks.canonize
 
 clean:
-	rm -rf $(VENV) .venv-bqemu .demo
+	rm -rf $(VENV) .venv-bqemu .demo dist

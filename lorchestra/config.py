@@ -77,6 +77,9 @@ class LoggingSettings(_Section):
 
 class MeltanoSettings(_Section):
     project: Path | None = None
+    # A user's own Meltano extractors ([meltano.extractors.<name>] tables: pip_url, executable,
+    # settings, ...), merged into the runtime Meltano project (lorchestra.meltano_project).
+    extractors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class ConnectionSettings(BaseModel):
