@@ -114,7 +114,12 @@ def _state(run: dict[str, Any] | None) -> str:
 
 @taps_app.command("install")
 @handle_errors
-def install_taps() -> None:
+def install_taps(
+    plugins: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plugins to install, e.g. tap-mine target-jsonl (default: all)."),
+    ] = None,
+) -> None:
     """Install the Meltano project's plugins (each tap in its own virtualenv; safe to re-run).
 
     Taps that are not on a package index are installed from the wheels in PIP_FIND_LINKS.
@@ -123,7 +128,7 @@ def install_taps() -> None:
     from lorchestra.errors import LorchestraError
 
     try:
-        project = ingestor.install_project(meltano_project(settings()))
+        project = ingestor.install_project(meltano_project(settings()), plugins=plugins or ())
     except ingestor.IngestorError as exc:
         raise LorchestraError(str(exc)) from None
     typer.echo(f"Meltano plugins installed in {project}.")

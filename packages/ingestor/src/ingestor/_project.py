@@ -320,11 +320,14 @@ def check_project(project_dir: str | os.PathLike[str] | None = None) -> list[str
 
 def install_project(project_dir: str | os.PathLike[str] | None = None, *,
                     env: Mapping[str, str] | None = None, timeout: float | None = None,
-                    lock_timeout: float | None = None) -> Path:
-    """Run `meltano install` in the project (idempotent: re-running reinstalls in seconds)."""
+                    lock_timeout: float | None = None, plugins: Sequence[str] = ()) -> Path:
+    """Run `meltano install` in the project (idempotent: re-running reinstalls in seconds).
+
+    `plugins` names the plugins to install (all of the project's when empty).
+    """
     project = resolve_project_dir(project_dir)
     with project_lock(project, lock_timeout):
-        code, tail = run_meltano(project, ["install"], meltano_env(env), timeout)
+        code, tail = run_meltano(project, ["install", *plugins], meltano_env(env), timeout)
     if code != 0:
         what = "timed out" if code is None else f"exited with code {code}"
         raise InstallError(f"`meltano install` in {project} {what}.", exit_code=code,
