@@ -85,8 +85,8 @@ def test_wheels_install_and_run_outside_the_repository() -> None:
         assert str(REPO) not in where and str(venv) in where
 
         anchor = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
-        _run([str(bin_dir / "lorchestra-sample-data"), str(root / "data"), "--seed", "7",
-              "--size", "30", "--anchor", anchor, "-q"], cwd, user)
+        _run([str(bin_dir / "lorchestra-sample-data"), str(root / "data"), "--seed", "3",
+              "--size", "150", "--anchor", anchor, "-q"], cwd, user)
         _run([str(bin_dir / "lorchestra"), "init"], cwd, user)
         _run([str(bin_dir / "lorchestra"), "taps", "install"], cwd, user)
         _run([str(bin_dir / "lorchestra"), "doctor"], cwd, user)

@@ -208,9 +208,12 @@ def status_command(as_json: JsonFlag = False) -> None:
 @handle_errors
 def schedule_command(
     systemd: Annotated[
-        bool, typer.Option("--systemd", help="Print systemd service and timer units.")
+        bool,
+        typer.Option(
+            "--systemd/--cron",
+            help="Print systemd service and timer units, or crontab lines (the default).",
+        ),
     ] = False,
-    cron: Annotated[bool, typer.Option("--cron", help="Print crontab lines (default).")] = True,
     target: Annotated[
         str, typer.Option("--target", help="The pipeline or job definition to run.")
     ] = "daily",
