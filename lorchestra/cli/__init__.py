@@ -11,6 +11,7 @@ import typer
 
 from lorchestra import __version__
 from lorchestra.cli import (
+    clean,
     connections,
     doctor,
     history,
@@ -51,6 +52,8 @@ app.command("init")(warehouse_cmds.init_command)
 app.command("sql")(warehouse_cmds.sql_command)
 app.command("query")(warehouse_cmds.query_command)
 app.command("replay")(warehouse_cmds.replay_command)
+app.command("clean")(clean.clean_command)
+app.command("rebuild")(clean.rebuild_command)
 
 
 def _version(value: bool) -> None:

@@ -20,6 +20,8 @@ from lorchestra.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lorchestra.pipelines import PipelineRun, Step
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -38,6 +40,12 @@ def run_command(
     Every step is validated first (job installed, parameters accepted); nothing runs if one is
     invalid. Exit code 1 if any job failed.
     """
+    run_target(target, dry_run=dry_run, as_json=as_json)
+
+
+def run_target(target: str, *, dry_run: bool = False, as_json: bool = False,
+               keep: Callable[[Step], bool] | None = None) -> None:
+    """Run a definition or pipeline as `lorchestra run` does; `keep` filters its steps."""
     from lorchestra.after_run import after_run, before_run
     from lorchestra.definitions import load_catalog
     from lorchestra.pipelines import plan, run_steps, validate
@@ -50,6 +58,8 @@ def run_command(
     for problem in catalog.errors:
         warn(problem)
     steps, on_failure = plan(catalog, target)
+    if keep is not None:
+        steps = [step for step in steps if keep(step)]
     prepared = validate(steps)  # refuse before opening (or creating) anything
     if not dry_run:
         from lorchestra.keys import ring_for
