@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -61,6 +61,25 @@ def state() -> AppState:
 
 def settings() -> Settings:
     return state().settings()
+
+
+def use_namespace(name: str | None) -> None:
+    """`--namespace NAME`: this invocation's settings (and child processes) use that namespace."""
+    if name is not None:
+        os.environ["LORCHESTRA_NAMESPACE"] = name
+        state()._settings = None
+
+
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        metavar="NAME",
+        help="Write into separate tables (DuckDB schema NAME, BigQuery dataset <dataset>_NAME) "
+        "and <home>/namespaces/NAME/; also LORCHESTRA_NAMESPACE.",
+        show_default=False,
+    ),
+]
 
 
 def prepare_home(current: Settings) -> Path:

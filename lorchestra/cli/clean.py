@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lorchestra.cli._common import handle_errors, prepare_home, settings
+from lorchestra.cli._common import handle_errors, prepare_home, settings, use_namespace
 
 if TYPE_CHECKING:
     from lorchestra.config import Settings
@@ -67,13 +67,31 @@ def clean_command(
     local: Annotated[
         bool, typer.Option("--local", help="Delete local.db, the markdown files, the reports.")
     ] = False,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            metavar="NAME",
+            help="Alone: remove the namespace NAME whole (its tables and its home). With "
+            "--derived/--local: clean inside it.",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Remove what lorchestra can make again from raw_objects; raw data is never touched."""
+    """Remove what lorchestra can make again from raw_objects; raw data is never touched.
+
+    The one exception is `--namespace NAME` alone: a namespace is a scratch copy made by
+    `run --namespace NAME`, and all of it goes, raw data included.
+    """
     from lorchestra.errors import UsageError
 
+    if namespace is not None and not (derived or local):
+        _remove_namespace(namespace, dry_run)
+        return
     if not (derived or local):
         raise UsageError("Say what to clean: --derived, --local or both (--dry-run to list).")
+    use_namespace(namespace)
     current = settings()
     verb = "would remove" if dry_run else "removed"
     if derived:
@@ -105,3 +123,36 @@ def rebuild_command(dry_run: DryRun = False) -> None:
     else:
         empty_derived(settings())
     run_target("daily", dry_run=dry_run, keep=keep)
+
+
+def _remove_namespace(name: str, dry_run: bool) -> None:
+    from lorchestra.run_lock import hold_run_lock
+    from lorchestra.warehouse import open_warehouse
+
+    use_namespace(name)
+    scoped = settings()
+    base = scoped.model_copy(update={"namespace": None, "home": scoped.base_home})
+    base.bigquery = scoped.bigquery.model_copy(
+        update={"dataset": scoped.bigquery.dataset.removesuffix(f"_{name}")})
+    if scoped.warehouse.backend == "bigquery":
+        target = f"dataset {scoped.bigquery.dataset}"
+        statement = f"DROP SCHEMA IF EXISTS `{scoped.bigquery.dataset}` CASCADE"
+    else:
+        target = f"schema {name} of {scoped.duckdb_path}"
+        statement = f"DROP SCHEMA IF EXISTS {name} CASCADE"
+    verb = "would remove" if dry_run else "removed"
+    if not dry_run:
+        home = prepare_home(base)
+        with hold_run_lock(home, wait_s=base.duckdb.lock_timeout):
+            warehouse = open_warehouse(base)
+            try:
+                warehouse.execute(statement)
+            finally:
+                warehouse.close()
+    typer.echo(f"{verb} {target}")
+    if scoped.home.exists():
+        if not dry_run:
+            shutil.rmtree(scoped.home)
+            if not any(scoped.home.parent.iterdir()):
+                scoped.home.parent.rmdir()  # the last namespace: no empty namespaces/ left
+        typer.echo(f"{verb} {scoped.home}")

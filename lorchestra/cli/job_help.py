@@ -15,6 +15,7 @@ _RUNNER_OPTIONS = [
     ("--dry-run", "Validate and show what would run; write nothing."),
     ("--strict", "Fail (exit 1) when any record was rejected."),
     ("--json", "Print a JSON summary."),
+    ("--namespace NAME", "Write into separate tables and <home>/namespaces/NAME/."),
 ]
 _WINDOW = {"since": "start of the window: ISO date/time or a span (-7d, -12h)",
            "until": "end of the window: ISO date/time or a span (default: now)"}

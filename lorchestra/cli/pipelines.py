@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lorchestra.cli._common import (
+    NamespaceOption,
     handle_errors,
     plain,
     prepare_home,
@@ -16,6 +17,7 @@ from lorchestra.cli._common import (
     print_rows,
     settings,
     state,
+    use_namespace,
     warn,
 )
 
@@ -34,12 +36,14 @@ def run_command(
         bool, typer.Option("--dry-run", help="Validate every step and show the plan.")
     ] = False,
     as_json: JsonFlag = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Run a named job definition or pipeline (lorchestra run daily).
 
     Every step is validated first (job installed, parameters accepted); nothing runs if one is
     invalid. Exit code 1 if any job failed.
     """
+    use_namespace(namespace)
     run_target(target, dry_run=dry_run, as_json=as_json)
 
 

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lorchestra.cli._common import handle_errors, prepare_home, print_json, settings, state, warn
+from lorchestra.cli._common import (
+    NamespaceOption,
+    handle_errors,
+    prepare_home,
+    print_json,
+    settings,
+    state,
+    use_namespace,
+    warn,
+)
 from lorchestra.discovery import find_job
 from lorchestra.errors import UsageError
 
@@ -35,6 +44,7 @@ def run_job_command(
         bool, typer.Option("--strict", help="Fail (exit 1) when any record was rejected.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    namespace: NamespaceOption = None,
     show_help: Annotated[
         bool,
         typer.Option("--help", "-h", help="Show this message (after PACKAGE JOB: the job's own)."),
@@ -67,6 +77,7 @@ def run_job_command(
     from lorchestra.runner import prepare, run_job
     from lorchestra.warehouse import open_warehouse
 
+    use_namespace(namespace)
     ref = find_job(package, job)
     callable_job, kwargs = prepare(ref, ctx.args)
     current = settings()
