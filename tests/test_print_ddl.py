@@ -1,8 +1,9 @@
 """`lorchestra init --print-ddl`: the printed GoogleSQL, run on the emulator, gives init's
-tables."""
+tables; and a namespace on BigQuery is a dataset of its own."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from pathlib import Path
@@ -82,3 +83,35 @@ def test_printed_ddl_creates_the_tables_init_creates(
         # with what init created instead.
         partition = made.time_partitioning.field if made.time_partitioning else None
         assert _clauses(statements[name]) == (partition, made.clustering_fields), name
+
+
+def test_a_namespace_on_bigquery_is_its_own_dataset(
+    bq_emulator: BigQueryEmulator, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests import fake_entry_points
+
+    fake_entry_points.install(monkeypatch)
+    dataset = f"ns_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("LORCHESTRA_WAREHOUSE", "bigquery")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", bq_emulator.project)
+    monkeypatch.setenv("LORCHESTRA_BQ_ENDPOINT", bq_emulator.endpoint)
+    monkeypatch.setenv("LORCHESTRA_BQ_DATASET", dataset)
+    # --namespace sets LORCHESTRA_NAMESPACE in this process: let monkeypatch undo it after.
+    monkeypatch.setenv("LORCHESTRA_NAMESPACE", "t1")
+    monkeypatch.delenv("LORCHESTRA_NAMESPACE")
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    ran = runner.invoke(app, ["run-job", "testpkg", "hello", "--count", "3", "--namespace", "t1"])
+    assert ran.exit_code == 0, ran.output
+    client = bq_emulator.client()
+    rows = client.query(f"SELECT COUNT(*) AS n FROM `{dataset}_t1.raw_objects`").result()
+    assert [r["n"] for r in rows] == [3]
+    rows = client.query(f"SELECT COUNT(*) AS n FROM `{dataset}.raw_objects`").result()
+    assert [r["n"] for r in rows] == [0]  # the default dataset untouched
+    assert (home / "namespaces" / "t1").is_dir()
+    os.environ.pop("LORCHESTRA_NAMESPACE", None)
+    cleaned = runner.invoke(app, ["clean", "--namespace", "t1"])
+    assert cleaned.exit_code == 0, cleaned.output
+    assert not any(d.dataset_id == f"{dataset}_t1" for d in client.list_datasets())
+    assert any(d.dataset_id == dataset for d in client.list_datasets())
+    assert not (home / "namespaces").exists()
