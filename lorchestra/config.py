@@ -46,6 +46,7 @@ ENVIRONMENT: dict[str, str] = {
     "LORCHESTRA_SAMPLE_DATA": "sample_data",
     "LORCHESTRA_ENCRYPT": "encrypt",
     "LORCHESTRA_KEY_FILE": "key_file",
+    "LORCHESTRA_NAMESPACE": "namespace",
 }
 
 
@@ -77,6 +78,9 @@ class LoggingSettings(_Section):
 
 class MeltanoSettings(_Section):
     project: Path | None = None
+    # A user's own Meltano extractors ([meltano.extractors.<name>] tables: pip_url, executable,
+    # settings, ...), merged into the runtime Meltano project (lorchestra.meltano_project).
+    extractors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class ConnectionSettings(BaseModel):
@@ -131,6 +135,11 @@ class Settings(_Section):
     encrypt: bool = False
     key_file: Path | None = None
     source_file: Path | None = None
+    # A separate set of tables and local outputs for test runs (`--namespace NAME`): the DuckDB
+    # schema NAME in the same file, the BigQuery dataset <dataset>_NAME, and
+    # <home>/namespaces/NAME/ for everything written to the home.
+    namespace: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,29}$")
+    base_home: Path | None = None  # the home without the namespace (set when one is given)
 
     @model_validator(mode="after")
     def _absolute_paths(self) -> Settings:
@@ -145,6 +154,12 @@ class Settings(_Section):
             self.key_file = self.key_file.expanduser().absolute()
         if self.meltano.project is not None:
             self.meltano.project = self.meltano.project.expanduser().absolute()
+        if self.namespace and self.base_home is None:
+            self.base_home = self.home
+            if self.duckdb.path is None:
+                self.duckdb.path = self.home / "lorchestra.duckdb"
+            self.home = self.home / "namespaces" / self.namespace
+            self.bigquery.dataset = f"{self.bigquery.dataset}_{self.namespace}"
         return self
 
     @property

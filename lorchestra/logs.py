@@ -48,7 +48,14 @@ class _OwnRecords(logging.Filter):
     """Pass lorchestra's (and structlog's) records; keep third-party ones off the terminal."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict) and record.msg.get("event") in REPORTED_BY_CLI:
+            return False
         return record.name.split(".")[0] not in QUIET_LOGGERS
+
+
+# Events the command line reports itself (run-job's `error:` line, run's table): on the terminal
+# they would say the same thing twice, so they go to the log file only (and with --verbose).
+REPORTED_BY_CLI = frozenset({"job.failed", "job.rejected"})
 
 
 def configure_logging(

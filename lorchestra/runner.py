@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lorchestra import phi
 from lorchestra.arguments import JobSignature, parse_job_options
 from lorchestra.discovery import JobFunction, JobRef
-from lorchestra.errors import JobSkipped, LorchestraError
+from lorchestra.errors import JobSkipped, LorchestraError, UsageError
 from lorchestra.home import ensure_home
 from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
@@ -141,20 +141,24 @@ def run_job(
                 outcome.status = "failed"
                 outcome.error = sanitised_error(exc)
                 outcome.exception = exc
+                # A job refusing its arguments (UsageError: exit 2) ran nothing: recorded as
+                # job.rejected, which run history and stats leave out.
+                rejected = isinstance(exc, UsageError)
                 if not dry_run:
                     emit(
                         bq,
-                        "job.failed",
+                        "job.rejected" if rejected else "job.failed",
                         ref.package,
                         {
                             **named,
                             "duration_s": round(outcome.duration_s, 3),
                             "error_type": type(exc).__name__,
                         },
-                        status="failed",
+                        status="rejected" if rejected else "failed",
                         error_message=outcome.error,
                     )
-                log.error("job.failed", job=ref.qualified_name, run_id=run_id, error=outcome.error)
+                log.error("job.rejected" if rejected else "job.failed",
+                          job=ref.qualified_name, run_id=run_id, error=outcome.error)
                 return outcome
             outcome.duration_s = time.monotonic() - started
             outcome.counts = numeric_counts(result)

@@ -32,13 +32,19 @@ def test_the_docs_have_connection_examples() -> None:
 
 
 @pytest.mark.parametrize(("name", "block"), EXAMPLES, ids=[name for name, _ in EXAMPLES])
-def test_connection_example_is_valid(name: str, block: str, tmp_path: Path) -> None:
+def test_connection_example_is_valid(name: str, block: str, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from lorchestra.meltano_project import meltano_project
+
+    monkeypatch.setenv("LORCHESTRA_MELTANO_RUNTIME", str(tmp_path / "runtime"))
     config = tmp_path / "lorchestra.toml"
     config.write_text(block)
-    connections = all_connections(load_settings(config, environ={}))
+    settings = load_settings(config, environ={"LORCHESTRA_HOME": str(tmp_path / "home")})
+    connections = all_connections(settings)
     assert connections, name
+    project = meltano_project(settings)  # with the example's own extractors, if it has any
     for connection in connections:
-        declared = ingestor.declared_settings(connection.tap)
+        declared = ingestor.declared_settings(connection.tap, project)
         assert declared is not None, f"{name}: {connection.tap} is not in meltano.yml"
         named = set(connection.settings) | set(connection.secrets)
         assert named <= declared, f"{name}: {connection.tap} lacks {sorted(named - declared)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +11,7 @@ import typer
 
 from lorchestra import __version__
 from lorchestra.cli import (
+    clean,
     connections,
     doctor,
     history,
@@ -27,6 +30,7 @@ app = typer.Typer(
     help="Run data pipeline jobs that installed packages provide.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(jobs.app, name="jobs")
@@ -48,6 +52,8 @@ app.command("init")(warehouse_cmds.init_command)
 app.command("sql")(warehouse_cmds.sql_command)
 app.command("query")(warehouse_cmds.query_command)
 app.command("replay")(warehouse_cmds.replay_command)
+app.command("clean")(clean.clean_command)
+app.command("rebuild")(clean.rebuild_command)
 
 
 def _version(value: bool) -> None:
@@ -78,9 +84,14 @@ def root(
 
 def main() -> None:
     """Console-script entry point: the core commands and those installed packages add."""
-    import sys
-
     from lorchestra.cli import plugin_commands
 
     plugin_commands.install(app, sys.argv[1:])
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`lorchestra jobs list | head -3`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -63,6 +63,25 @@ def settings() -> Settings:
     return state().settings()
 
 
+def use_namespace(name: str | None) -> None:
+    """`--namespace NAME`: this invocation's settings (and child processes) use that namespace."""
+    if name is not None:
+        os.environ["LORCHESTRA_NAMESPACE"] = name
+        state()._settings = None
+
+
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        metavar="NAME",
+        help="Write into separate tables (DuckDB schema NAME, BigQuery dataset <dataset>_NAME) "
+        "and <home>/namespaces/NAME/; also LORCHESTRA_NAMESPACE.",
+        show_default=False,
+    ),
+]
+
+
 def prepare_home(current: Settings) -> Path:
     """Create/check the data home and start file logging there."""
     from lorchestra.home import ensure_home
@@ -97,8 +116,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+            raise  # a closed pipe (`| head`) ends quietly in main()
         except LorchestraError as exc:
             if state().debug:
                 raise

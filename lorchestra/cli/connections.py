@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from lorchestra.cli._common import handle_errors, print_json, print_rows, settings
+from lorchestra.meltano_project import meltano_project
 
 connections_app = typer.Typer(no_args_is_help=True, help="The source connections.")
 taps_app = typer.Typer(no_args_is_help=True, help="The Singer taps (Meltano extractors).")
@@ -74,7 +75,7 @@ def list_taps(as_json: JsonFlag = False) -> None:
     used: dict[str, list[str]] = {}
     for connection in all_connections(current):
         used.setdefault(connection.tap, []).append(connection.key)
-    extractors = ingestor.list_extractors(current.meltano.project)
+    extractors = ingestor.list_extractors(meltano_project(current))
     if as_json:
         print_json(
             [
@@ -109,3 +110,25 @@ def _state(run: dict[str, Any] | None) -> str:
         return "failed"
     payload = run.get("payload") or {}
     return f"ok ({payload.get('read', 0)} read)"
+
+
+@taps_app.command("install")
+@handle_errors
+def install_taps(
+    plugins: Annotated[
+        list[str] | None,
+        typer.Argument(help="Plugins to install, e.g. tap-mine target-jsonl (default: all)."),
+    ] = None,
+) -> None:
+    """Install the Meltano project's plugins (each tap in its own virtualenv; safe to re-run).
+
+    Taps that are not on a package index are installed from the wheels in PIP_FIND_LINKS.
+    """
+    import ingestor
+    from lorchestra.errors import LorchestraError
+
+    try:
+        project = ingestor.install_project(meltano_project(settings()), plugins=plugins or ())
+    except ingestor.IngestorError as exc:
+        raise LorchestraError(str(exc)) from None
+    typer.echo(f"Meltano plugins installed in {project}.")

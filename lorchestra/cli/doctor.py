@@ -12,6 +12,7 @@ from lorchestra.cli._common import handle_errors, print_json, print_rows, state
 from lorchestra.discovery import discover, find_job
 from lorchestra.errors import ConfigError, LorchestraError, error_summary
 from lorchestra.home import permission_problem
+from lorchestra.meltano_project import meltano_project
 from lorchestra.permissions import loose_entries, restore
 from lorchestra.warehouse import open_warehouse
 
@@ -83,7 +84,7 @@ def _contributed_checks(current: Settings) -> list[Check]:
 def _meltano_check(current: Settings) -> Check:
     import ingestor
 
-    problems = ingestor.check_project(current.meltano.project)
+    problems = ingestor.check_project(meltano_project(current))
     if problems:
         return ("meltano project", False, " ".join(problems))
     return ("meltano project", True, "plugins installed")
@@ -107,7 +108,7 @@ def _connections_check(current: Settings) -> str:
 def _tap_problems(current: Settings, connection: Connection) -> list[str]:
     import ingestor
 
-    declared = ingestor.declared_settings(connection.tap, current.meltano.project)
+    declared = ingestor.declared_settings(connection.tap, meltano_project(current))
     if declared is None:
         return [f"{connection.key}: tap {connection.tap} is not in the Meltano project"]
     unknown = sorted((set(connection.settings) | set(connection.secrets)) - declared)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lorchestra.cli._common import (
+    NamespaceOption,
     handle_errors,
     plain,
     prepare_home,
@@ -16,10 +17,13 @@ from lorchestra.cli._common import (
     print_rows,
     settings,
     state,
+    use_namespace,
     warn,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lorchestra.pipelines import PipelineRun, Step
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -32,12 +36,20 @@ def run_command(
         bool, typer.Option("--dry-run", help="Validate every step and show the plan.")
     ] = False,
     as_json: JsonFlag = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Run a named job definition or pipeline (lorchestra run daily).
 
     Every step is validated first (job installed, parameters accepted); nothing runs if one is
     invalid. Exit code 1 if any job failed.
     """
+    use_namespace(namespace)
+    run_target(target, dry_run=dry_run, as_json=as_json)
+
+
+def run_target(target: str, *, dry_run: bool = False, as_json: bool = False,
+               keep: Callable[[Step], bool] | None = None) -> None:
+    """Run a definition or pipeline as `lorchestra run` does; `keep` filters its steps."""
     from lorchestra.after_run import after_run, before_run
     from lorchestra.definitions import load_catalog
     from lorchestra.pipelines import plan, run_steps, validate
@@ -50,6 +62,8 @@ def run_command(
     for problem in catalog.errors:
         warn(problem)
     steps, on_failure = plan(catalog, target)
+    if keep is not None:
+        steps = [step for step in steps if keep(step)]
     prepared = validate(steps)  # refuse before opening (or creating) anything
     if not dry_run:
         from lorchestra.keys import ring_for
@@ -208,9 +222,12 @@ def status_command(as_json: JsonFlag = False) -> None:
 @handle_errors
 def schedule_command(
     systemd: Annotated[
-        bool, typer.Option("--systemd", help="Print systemd service and timer units.")
+        bool,
+        typer.Option(
+            "--systemd/--cron",
+            help="Print systemd service and timer units, or crontab lines (the default).",
+        ),
     ] = False,
-    cron: Annotated[bool, typer.Option("--cron", help="Print crontab lines (default).")] = True,
     target: Annotated[
         str, typer.Option("--target", help="The pipeline or job definition to run.")
     ] = "daily",

@@ -8,21 +8,35 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lorchestra.cli._common import handle_errors, prepare_home, print_json, settings, state, warn
+from lorchestra.cli._common import (
+    NamespaceOption,
+    handle_errors,
+    prepare_home,
+    print_json,
+    settings,
+    state,
+    use_namespace,
+    warn,
+)
 from lorchestra.discovery import find_job
 from lorchestra.errors import UsageError
 
 if TYPE_CHECKING:
     from lorchestra.runner import RunOutcome
 
-CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True}
+# --help is the command's own option: after PACKAGE JOB it shows that job's options.
+CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
 @handle_errors
 def run_job_command(
     ctx: typer.Context,
-    package: Annotated[str, typer.Argument(help="Package name, e.g. ingester.")],
-    job: Annotated[str, typer.Argument(help="Job name, e.g. extract_gmail.")],
+    package: Annotated[
+        str | None, typer.Argument(help="Package name, e.g. ingester.", show_default=False)
+    ] = None,
+    job: Annotated[
+        str | None, typer.Argument(help="Job name, e.g. extract_gmail.", show_default=False)
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and show what would run; write nothing.")
     ] = False,
@@ -30,6 +44,11 @@ def run_job_command(
         bool, typer.Option("--strict", help="Fail (exit 1) when any record was rejected.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    namespace: NamespaceOption = None,
+    show_help: Annotated[
+        bool,
+        typer.Option("--help", "-h", help="Show this message (after PACKAGE JOB: the job's own)."),
+    ] = False,
 ) -> None:
     """Run one job with the options its signature declares.
 
@@ -37,14 +56,28 @@ def run_job_command(
     --name value the job accepts (hyphens become underscores). --since/--until take ISO dates
     and times or spans (-30m, -12h, -7d, -2w), resolved once per run in UTC.
 
+    `lorchestra run-job PACKAGE JOB --help` lists that job's own options.
+
     Exit codes: 0 completed, 1 the job failed, 2 usage error (nothing ran).
     """
+    if package is None or job is None:
+        if show_help:
+            typer.echo(ctx.get_help())
+            raise typer.Exit()
+        raise UsageError("run-job needs PACKAGE and JOB, e.g. `lorchestra run-job ingester "
+                         "extract_gmail`; `lorchestra jobs list` shows them all.")
+    if show_help:
+        from lorchestra.cli.job_help import job_help
+
+        typer.echo(job_help(find_job(package, job)), nl=False)
+        raise typer.Exit()
     from lorchestra.after_run import after_run
     from lorchestra.definitions import load_catalog
     from lorchestra.run_lock import hold_run_lock
     from lorchestra.runner import prepare, run_job
     from lorchestra.warehouse import open_warehouse
 
+    use_namespace(namespace)
     ref = find_job(package, job)
     callable_job, kwargs = prepare(ref, ctx.args)
     current = settings()
@@ -108,6 +141,8 @@ def _report(outcome: RunOutcome, as_json: bool) -> None:
             f"{outcome.job} {outcome.status} in {outcome.duration_s:.2f}s "
             f"(run {outcome.run_id}){' ' + counts if counts else ''}"
         )
+    elif isinstance(outcome.exception, UsageError):
+        typer.echo(f"error: {outcome.job} refused its arguments: {outcome.error}", err=True)
     else:
         typer.echo(f"error: {outcome.job} failed (run {outcome.run_id}): {outcome.error}", err=True)
         if state().debug and outcome.exception is not None:

@@ -48,13 +48,31 @@ def init_command(
             "--encrypt", help="Encrypt this home's backups, extracts and quarantine files."
         ),
     ] = False,
+    print_ddl: Annotated[
+        bool,
+        typer.Option(
+            "--print-ddl",
+            help="Print the BigQuery DDL (GoogleSQL) for every installed table; create nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Create the data home, the dataset and every installed package's tables (safe to re-run).
 
     The core's own tables (event_log, raw_objects) and those each installed package declares
     under the ``lorchestra.tables`` entry-point group, with BigQuery partitioning and clustering.
+    --print-ddl prints the same as GoogleSQL statements for review or infrastructure as code.
     """
     current = settings()
+    if print_ddl:
+        from lorchestra.warehouse.ddl import bigquery_ddl
+
+        for problem in table_load_errors():
+            warn(problem)
+        dataset = current.bigquery.dataset
+        if current.bigquery.project:
+            dataset = f"{current.bigquery.project}.{dataset}"
+        typer.echo(bigquery_ddl(installed_tables().values(), dataset), nl=False)
+        return
     home = prepare_home(current)
     if encrypt:
         _turn_on_encryption(current, home)

@@ -33,6 +33,7 @@ from lorchestra.connections import Connection, select, select_all
 from lorchestra.errors import JobSkipped, LorchestraError, first_line
 from lorchestra.home import open_private, private_dir
 from lorchestra.keys import ring_for
+from lorchestra.meltano_project import meltano_project
 from lorchestra.phi import NotPHI
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.sealed import KeyRing
@@ -174,7 +175,7 @@ def ingest_connection(
             until=until,
             config=tap_config,
             output_root=output_root,
-            project_dir=settings.meltano.project,
+            project_dir=meltano_project(settings),
         )
     except ingestor.IngestorError as exc:
         message = first_line(exc)

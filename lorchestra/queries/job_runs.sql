@@ -13,6 +13,8 @@ SELECT correlation_id AS run_id,
        MAX(error_message) AS error
 FROM event_log
 WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
+  AND correlation_id NOT IN (SELECT correlation_id FROM event_log
+                             WHERE event_type = 'job.rejected')
   AND created_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL CAST(@days AS INT64) DAY)
 GROUP BY correlation_id
 ORDER BY started_at DESC

@@ -9,6 +9,8 @@ SELECT MAX(source_system) AS package,
        MAX(IF(event_type = 'job.started', created_at, NULL)) AS last_run
 FROM event_log
 WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
+  AND correlation_id NOT IN (SELECT correlation_id FROM event_log
+                             WHERE event_type = 'job.rejected')
   AND created_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL CAST(@days AS INT64) DAY)
 GROUP BY source_system, JSON_VALUE(payload, '$.job')
 ORDER BY package, job

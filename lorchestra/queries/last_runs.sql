@@ -13,6 +13,8 @@ WITH runs AS (
          MAX(error_message) AS error
   FROM event_log
   WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
+    AND correlation_id NOT IN (SELECT correlation_id FROM event_log
+                               WHERE event_type = 'job.rejected')
     AND JSON_VALUE(payload, '$.definition') IS NOT NULL
   GROUP BY correlation_id
 )

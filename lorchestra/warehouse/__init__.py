@@ -40,6 +40,7 @@ def open_warehouse(
             read_only=read_only,
             memory_limit=settings.duckdb.memory_limit,
             sandboxed=sandboxed and read_only,
+            schema=settings.namespace,
         )
     if not read_only or warehouse.path == ":memory:":
         warehouse.ensure_tables(installed_tables().values())

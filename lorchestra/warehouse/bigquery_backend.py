@@ -171,6 +171,7 @@ class BigQueryWarehouse:
                 c.name,
                 "STRING" if for_stage and c.type == "JSON" else c.type,
                 mode="REQUIRED" if c.required and not for_stage else "NULLABLE",
+                description=(c.description or None) if not for_stage else None,
             )
             for c in spec.columns
         ]

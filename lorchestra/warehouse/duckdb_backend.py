@@ -64,11 +64,19 @@ class DuckDBWarehouse:
         read_only: bool = False,
         memory_limit: str | None = None,
         sandboxed: bool = False,
+        schema: str | None = None,
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
         self._con = _connect(self.path, lock_timeout, read_only, sandboxed)
         self._con.execute("SET TimeZone = 'UTC'")
+        # A namespace (`--namespace NAME`) is a schema of its own; every connection of this
+        # warehouse resolves unqualified names there.
+        self._schema = schema
+        if schema is not None:
+            if not read_only:
+                self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._use_schema(self._con)
         if memory_limit:
             self._con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
         if not read_only:
@@ -79,6 +87,10 @@ class DuckDBWarehouse:
             self._con.execute("SET lock_configuration = true")
         self._known_tables: set[str] = set()
 
+    def _use_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self._schema is not None:
+            con.execute(f"SET schema = '{self._schema}'")
+
     # -- reading ---------------------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return [row for batch in self.iter_query(sql, params) for row in batch]
@@ -87,6 +99,7 @@ class DuckDBWarehouse:
         self, sql: str, params: Mapping[str, Any] | None = None, *, batch_size: int = 10_000
     ) -> Iterator[list[Row]]:
         cursor = self._con.cursor()
+        self._use_schema(cursor)
         try:
             _run(cursor, to_duckdb(sql), params)
             names = [d[0] for d in cursor.description or ()]

@@ -65,6 +65,9 @@ class TableSpec:
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     references: Mapping[str, str] = field(default_factory=dict)
+    # Rebuilt from raw_objects by the package's own jobs: `lorchestra clean --derived` empties
+    # it and `lorchestra rebuild` fills it again.
+    derived: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

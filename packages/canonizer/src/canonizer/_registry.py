@@ -11,6 +11,7 @@ for, so one broken file does not take the others down (``strict=True`` raises at
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import math
@@ -275,7 +276,7 @@ class Registry:
         #: Load failures from user directories, keyed by ref (or metadata path if no ref).
         self.errors: dict[str, CanonizerError] = dict(errors or {})
 
-    def list(self) -> list[TransformInfo]:
+    def list(self) -> builtins.list[TransformInfo]:  # the method shadows `list` here
         """Metadata of every loaded transform, sorted by id then version."""
         infos = [t.info for t in self._transforms.values()]
         return sorted(infos, key=lambda i: (i.id, _version_key(i.version)))

@@ -16,6 +16,7 @@ CANONICAL_OBJECTS = TableSpec(
     backup_kind="canonical",
     references={"source_idem_key": "raw_objects.idem_key"},
     description="Canonical objects derived from raw objects, with lineage.",
+    derived=True,
 )
 
 CANONICAL_REJECTIONS = TableSpec(
@@ -29,6 +30,7 @@ CANONICAL_REJECTIONS = TableSpec(
     backup_kind="canonical",
     references={"source_idem_key": "raw_objects.idem_key"},
     description="Raw objects a transform rejected, with a reason naming field and rule only.",
+    derived=True,
 )
 
 TABLES = (CANONICAL_OBJECTS, CANONICAL_REJECTIONS)

@@ -18,6 +18,7 @@ MEASUREMENT_EVENTS = TableSpec(
     backup_kind="measurement",
     references={"source_idem_key": "canonical_objects.idem_key"},
     description="One scored instrument per questionnaire response.",
+    derived=True,
 )
 
 OBSERVATIONS = TableSpec(
@@ -32,6 +33,7 @@ OBSERVATIONS = TableSpec(
     backup_kind="measurement",
     references={"event_key": "measurement_events.event_key"},
     description="One row per item and per scale of a measurement event.",
+    derived=True,
 )
 
 TABLES = (MEASUREMENT_EVENTS, OBSERVATIONS)

@@ -18,8 +18,10 @@ from ingestor._project import (
     list_extractors,
     meltano_installed,
     resolve_project_dir,
+    source_tree_project,
 )
 from ingestor._records import BadLine, iter_jsonl_records
+from ingestor._runtime import packaged_project_files, runtime_project, runtime_project_dir
 from ingestor.errors import (
     ExtractError,
     IngestorError,
@@ -49,7 +51,11 @@ __all__ = [
     "iter_jsonl_records",
     "meltano_installed",
     "output_path",
+    "packaged_project_files",
     "resolve_project_dir",
+    "runtime_project",
+    "runtime_project_dir",
+    "source_tree_project",
     "setting_env_name",
 ]
 __version__ = "0.1.0"

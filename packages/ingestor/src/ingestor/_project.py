@@ -2,8 +2,9 @@
 
 The project directory is, in order: the `project_dir` argument; the `LORCHESTRA_MELTANO_PROJECT`
 environment variable; the repository's `meltano/` directory, found relative to this file only
-when the ingestor runs from a source checkout (editable install). An installed wheel has no such
-directory, so it needs one of the first two. The `meltano` executable is `LORCHESTRA_MELTANO_BIN`
+when the ingestor runs from a source checkout (editable install); else the runtime project
+(`ingestor._runtime`): the Meltano project shipped in the wheel, copied to a writable per-user
+directory. The `meltano` executable is `LORCHESTRA_MELTANO_BIN`
 when set, else the one next to `sys.executable` (same virtualenv), else the first on PATH.
 Every Meltano command gets an environment with usage statistics, the version check and the
 Meltano Hub turned off. Commands in one project are serialised with an fcntl lock file.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingestor._logs import tail_of
+from ingestor._runtime import runtime_project
 from ingestor.errors import InstallError, LockTimeoutError, ProjectError
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "meltano_installed",
     "project_lock",
     "resolve_project_dir",
+    "source_tree_project",
 ]
 
 PROJECT_ENV = "LORCHESTRA_MELTANO_PROJECT"
@@ -70,18 +73,14 @@ def resolve_project_dir(project_dir: str | os.PathLike[str] | None = None) -> Pa
     elif os.environ.get(PROJECT_ENV):
         candidate = Path(os.environ[PROJECT_ENV])
     else:
-        source_tree = _source_tree_project()
-        if source_tree is None:
-            raise ProjectError(
-                f"No Meltano project given. Pass project_dir or set {PROJECT_ENV} to the "
-                "directory holding meltano.yml.")
-        candidate = source_tree
+        candidate = source_tree_project() or runtime_project()
     if not (candidate / "meltano.yml").is_file():
         raise ProjectError(f"{candidate} is not a Meltano project: it has no meltano.yml.")
     return candidate.resolve()
 
 
-def _source_tree_project() -> Path | None:
+def source_tree_project() -> Path | None:
+    """The repository's `meltano/` when the ingestor runs from a source checkout, else None."""
     # src/ingestor/_project.py -> packages/ingestor -> packages -> repository root.
     here = Path(__file__).resolve()
     package_root = here.parents[2]
@@ -116,6 +115,10 @@ def meltano_env(extra: Mapping[str, str] | None = None,
     env.update(extra or {})
     env.update(QUIET_ENV)
     env.update(overrides or {})
+    # Meltano installs plugins with uv, which reads UV_FIND_LINKS (comma-separated), not pip's
+    # PIP_FIND_LINKS (space-separated): taps not on an index come from the wheels listed there.
+    if env.get("PIP_FIND_LINKS") and not env.get("UV_FIND_LINKS"):
+        env["UV_FIND_LINKS"] = ",".join(env["PIP_FIND_LINKS"].split())
     return env
 
 
@@ -317,11 +320,14 @@ def check_project(project_dir: str | os.PathLike[str] | None = None) -> list[str
 
 def install_project(project_dir: str | os.PathLike[str] | None = None, *,
                     env: Mapping[str, str] | None = None, timeout: float | None = None,
-                    lock_timeout: float | None = None) -> Path:
-    """Run `meltano install` in the project (idempotent: re-running reinstalls in seconds)."""
+                    lock_timeout: float | None = None, plugins: Sequence[str] = ()) -> Path:
+    """Run `meltano install` in the project (idempotent: re-running reinstalls in seconds).
+
+    `plugins` names the plugins to install (all of the project's when empty).
+    """
     project = resolve_project_dir(project_dir)
     with project_lock(project, lock_timeout):
-        code, tail = run_meltano(project, ["install"], meltano_env(env), timeout)
+        code, tail = run_meltano(project, ["install", *plugins], meltano_env(env), timeout)
     if code != 0:
         what = "timed out" if code is None else f"exited with code {code}"
         raise InstallError(f"`meltano install` in {project} {what}.", exit_code=code,
