@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from lorchestra.errors import HomePermissionError
@@ -35,7 +36,7 @@ def ensure_home(home: Path, *, check_permissions: bool = True) -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and any missing parents) as owner-only directories; tighten ``path``."""
+    """Create ``path`` (and any missing parents) as owner-only directories."""
     missing = []
     current = path
     while not current.exists():
@@ -44,8 +45,6 @@ def private_dir(path: Path) -> Path:
     for directory in reversed(missing):
         directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
         os.chmod(directory, PRIVATE_DIR)
-    if not missing and stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR:
-        os.chmod(path, PRIVATE_DIR)
     return path
 
 
@@ -68,8 +67,9 @@ def permission_problem(home: Path) -> str | None:
     return None
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, 0600: a temp file beside it, fsync, rename.
+def write_private(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or chunks of them) to ``path`` atomically, 0600: a temp file
+    beside it, fsync, rename.
 
     A reader (or a crash) sees the old file or the new one, never half of either; call
     ``fsync_dir`` on the directory once a group of files is written to make the renames durable.
@@ -79,7 +79,8 @@ def write_private(path: Path, data: bytes) -> None:
     try:
         os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -15,14 +15,13 @@ rotation interrupted at any point leaves every file readable.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lorchestra import sealed
 from lorchestra.errors import ConfigError
-from lorchestra.home import PRIVATE_FILE, private_dir
+from lorchestra.home import write_private
 from lorchestra.sealed import KeyRing, key_id
 
 if TYPE_CHECKING:
@@ -123,14 +122,7 @@ class _FileStore:
             return ""
 
     def write(self, text: str) -> None:
-        private_dir(self.path.parent)
-        temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        write_private(self.path, text.encode("ascii"))
 
     def describe(self) -> str:
         return f"key file {self.path}"

@@ -11,7 +11,6 @@ sealed when they were (under the current key).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import orjson
 
 from lorchestra import sealed
 from lorchestra.errors import UsageError
-from lorchestra.home import PRIVATE_FILE
+from lorchestra.home import write_private
 from lorchestra.sealed import KeyRing
 from lorchestra.timespec import parse_instant
 from lorchestra.warehouse.registry import table_spec
@@ -101,13 +100,7 @@ def _rewrite(path: Path, lines: list[bytes], ring: KeyRing | None) -> None:
             raise UsageError(f"{path} is encrypted and no key is configured.")
         sealed.write(path, [b"".join(lines)], ring)
         return
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    with open(fd, "wb") as out:
-        out.write(b"".join(lines))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
+    write_private(path, lines)
 
 
 def _remove_if_empty(directory: Path) -> None:

@@ -18,6 +18,7 @@ Dropping records from the end of a file is not detected (appends have no end mar
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import secrets
 import struct
@@ -30,7 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from lorchestra.errors import LorchestraError
-from lorchestra.home import PRIVATE_FILE, open_private
+from lorchestra.home import open_private, write_private
 
 MAGIC = b"LORCENC1"
 SUFFIX = ".enc"
@@ -103,19 +104,8 @@ def append(path: Path, plaintext: bytes, ring: KeyRing) -> None:
 def write(path: Path, chunks: Iterable[bytes], ring: KeyRing) -> None:
     """Write a new sealed file atomically (a temporary file renamed into place), 0600."""
     header = MAGIC + key_id(ring.current) + secrets.token_bytes(16)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE),
-                  "wb") as out:
-            out.write(header)
-            for index, chunk in enumerate(chunks):
-                out.write(_seal(ring.current, header, index, chunk))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    sealed = (_seal(ring.current, header, index, chunk) for index, chunk in enumerate(chunks))
+    write_private(path, itertools.chain([header], sealed))
 
 
 def iter_records(path: Path, ring: KeyRing) -> Iterator[bytes]:
