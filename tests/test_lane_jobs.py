@@ -74,3 +74,52 @@ def test_scoring_is_incremental_and_filters_instruments(warehouse: Warehouse) ->
         "GROUP BY kind ORDER BY kind")
     # 10 items (9 + difficulty) and the total per response.
     assert [(o["kind"], o["n"]) for o in observations] == [("item", 20), ("scale", 2)]
+
+
+def test_scoring_one_instrument_leaves_the_others_pending(warehouse: Warehouse) -> None:
+    load(warehouse, "google_forms", "forms-intake", "form_response", "responseId", forms(3))
+    canonicalize_questionnaires(warehouse)
+    assert score_phq9(warehouse)["scored"] == 3
+    rest = score_measurements(warehouse)
+    assert rest["responses"] == 3 and rest["events_inserted"] > 0
+    per_response = warehouse.query(
+        "SELECT c.idem_key, COUNTIF(m.instrument_id = 'gad7') AS gad7, "
+        "COUNTIF(m.instrument_id = 'phq9') AS phq9 FROM canonical_objects c "
+        "LEFT JOIN measurement_events m ON m.source_idem_key = c.idem_key "
+        "WHERE c.canonical_kind = 'questionnaire_response' GROUP BY c.idem_key")
+    assert len(per_response) == 3
+    assert all(r["gad7"] == 1 and r["phq9"] == 1 for r in per_response)
+    assert score_measurements(warehouse)["responses"] == 0
+
+
+def test_a_measurement_from_another_binding_version_is_rescored(warehouse: Warehouse) -> None:
+    load(warehouse, "google_forms", "forms-intake", "form_response", "responseId", forms(2))
+    canonicalize_questionnaires(warehouse)
+    score_measurements(warehouse)
+    # As a row written under an older binding would be: another version, another hash.
+    warehouse.execute("UPDATE measurement_events SET binding_version = '0.0.1', "
+                      "payload_hash = 'old' WHERE instrument_id = 'gad7'")
+    again = score_measurements(warehouse)
+    assert again["responses"] == 2 and again["events_updated"] == 2
+    versions = warehouse.query("SELECT DISTINCT binding_version FROM measurement_events")
+    assert "0.0.1" not in {v["binding_version"] for v in versions}
+    assert score_measurements(warehouse)["responses"] == 0
+
+
+def test_a_binding_added_later_scores_old_responses(
+    warehouse: Warehouse, monkeypatch: Any
+) -> None:
+    import final_form.jobs as jobs
+    from final_form.binding import BindingRegistry, default_bindings
+
+    shipped = default_bindings()
+    intake = shipped.for_form(forms(1)[0]["formId"])
+    assert intake is not None
+    others = [b for f in shipped.form_ids() if (b := shipped.for_form(f)) is not intake]
+    monkeypatch.setattr(jobs, "default_bindings", lambda: BindingRegistry(others))
+    load(warehouse, "google_forms", "forms-intake", "form_response", "responseId", forms(2))
+    canonicalize_questionnaires(warehouse)
+    assert score_measurements(warehouse)["responses"] == 0  # the form is not bound yet
+    monkeypatch.setattr(jobs, "default_bindings", default_bindings)
+    later = score_measurements(warehouse)
+    assert later["responses"] == 2 and later["events_inserted"] > 0
