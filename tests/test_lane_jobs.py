@@ -123,3 +123,19 @@ def test_a_binding_added_later_scores_old_responses(
     monkeypatch.setattr(jobs, "default_bindings", default_bindings)
     later = score_measurements(warehouse)
     assert later["responses"] == 2 and later["events_inserted"] > 0
+
+
+def test_the_run_summary_counts_unreadable_answers(warehouse: Warehouse) -> None:
+    record = forms(1)[0]
+    answers = dict(record["answers"])
+    for question_id, text in (("c562b2cf", "7"), ("9944f894", "banana")):  # PHQ-9 items 1, 2
+        answers[question_id] = {"questionId": question_id,
+                                "textAnswers": {"answers": [{"value": text}]}}
+    load(warehouse, "google_forms", "forms-intake", "form_response", "responseId",
+         [{**record, "answers": answers}])
+    canonicalize_questionnaires(warehouse)
+    summary = score_measurements(warehouse)
+    assert summary["invalid_answers"] == 2
+    flags = warehouse.query("SELECT JSON_VALUE(flags, '$.invalid_items[1]') AS second "
+                            "FROM measurement_events WHERE instrument_id = 'phq9'")
+    assert flags == [{"second": "phq9_2"}]

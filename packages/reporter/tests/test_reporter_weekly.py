@@ -183,6 +183,23 @@ def test_item9_alert_only_in_the_week_it_was_endorsed(
     assert "<tr><th>Clients with PHQ-9 item 9 endorsed</th><td>0</td></tr>" in summary
 
 
+def test_unreadable_answers_are_shown_and_item9_is_never_negative(
+    week_seeder: Any, run_job: RunJob, home: Path
+) -> None:
+    week_seeder.measurement(
+        "b1", "blair@example.test", "phq9", "2026-03-11T10:00:00Z", 10.125, "moderate",
+        item9=None, invalid=["phq9_3", "phq9_9"],
+    )  # fmt: skip
+    create_views(week_seeder.warehouse)
+    run_job(jobs.generate_weekly_report, week=WEEK)
+    html = (report_dir(home) / "client_c-0002.html").read_text()
+    assert "PHQ-9 item 9 unreadable — check with the client" in html
+    assert "<li>2026-03-11, Patient Health Questionnaire-9 (PHQ-9): item 3, item 9</li>" in html
+    assert "PHQ-9 item 9 endorsed" not in html
+    alex = (report_dir(home) / "client_c-0001.html").read_text()
+    assert "unreadable" not in alex and "could not be read" not in alex
+
+
 def test_names_are_escaped(week_seeder: Any, run_job: RunJob, home: Path) -> None:
     week_seeder.contact(ALEX, "<b>Alex</b> & Co", "Alex.Client@Example.test")
     run_job(jobs.generate_weekly_report, week=WEEK)

@@ -71,6 +71,7 @@ def score_measurements(
                 if instrument and event["instrument_id"] != instrument:
                     continue
                 events.append({**_timestamps(event), "source_payload_hash": row["payload_hash"]})
+                totals["invalid_answers"] += len(event["flags"].get("invalid_items", ()))
             wanted = {e["event_key"] for e in events}
             observations.extend(
                 _timestamps(o) for o in built.observations if o["event_key"] in wanted
@@ -87,6 +88,7 @@ def score_measurements(
         "responses",
         "scored",
         "malformed",
+        "invalid_answers",
         "events_inserted",
         "events_updated",
         "events_unchanged",
