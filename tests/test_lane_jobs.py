@@ -139,3 +139,35 @@ def test_the_run_summary_counts_unreadable_answers(warehouse: Warehouse) -> None
     flags = warehouse.query("SELECT JSON_VALUE(flags, '$.invalid_items[1]') AS second "
                             "FROM measurement_events WHERE instrument_id = 'phq9'")
     assert flags == [{"second": "phq9_2"}]
+
+
+def test_an_unchanged_output_moves_its_source_hash(warehouse: Warehouse) -> None:
+    records = forms(2)
+    load(warehouse, "google_forms", "forms-intake", "form_response", "responseId", records)
+    canonicalize_questionnaires(warehouse)
+    # A raw change the transform ignores: the canonical output stays the same.
+    load(warehouse, "google_forms", "forms-intake", "form_response", "responseId",
+         [{**records[0], "x_ignored": 1}])
+    again = canonicalize_questionnaires(warehouse)
+    assert (again["processed"], again["unchanged"]) == (1, 1)
+    assert canonicalize_questionnaires(warehouse)["processed"] == 0
+    same = warehouse.query(
+        "SELECT COUNTIF(c.source_payload_hash = r.payload_hash) AS n FROM canonical_objects c "
+        "JOIN raw_objects r ON r.idem_key = c.source_idem_key")
+    assert same == [{"n": 2}]
+
+
+def test_a_rejection_is_removed_once_its_object_canonicalises(warehouse: Warehouse) -> None:
+    session = next(iter(sample_data.iter_records(
+        "dataverse", "dataverse-clinic", "clinical_session", size=200)))
+    empty = {**session, "cr8f3_transcript": None, "cr8f3_notes": None, "cr8f3_summary": None}
+    load(warehouse, "dataverse", "dataverse-clinic", "clinical_session",
+         "cr8f3_clientsessionid", [empty])
+    assert canonicalize_sessions(warehouse)["rejected"] == 3
+    load(warehouse, "dataverse", "dataverse-clinic", "clinical_session",
+         "cr8f3_clientsessionid", [{**empty, "cr8f3_notes": "Synthetic note."}])
+    later = canonicalize_sessions(warehouse)
+    assert later["rejected"] == 2
+    kinds = warehouse.query("SELECT idem_key FROM canonical_rejections ORDER BY idem_key")
+    assert len(kinds) == 2 and not any(k["idem_key"].endswith("#session_note") for k in kinds)
+    assert canonicalize_sessions(warehouse)["processed"] == 0
