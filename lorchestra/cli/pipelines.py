@@ -61,7 +61,7 @@ def run_command(
         display = _Display(as_json, steps)
         try:
             if not dry_run:
-                before_run(warehouse, home, catalog)
+                before_run(warehouse, home, catalog, current)
             with display:
                 run = run_steps(
                     steps,

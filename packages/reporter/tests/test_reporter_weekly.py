@@ -393,6 +393,26 @@ def test_send_over_starttls_then_no_resend_then_resend(
     assert "s3cret-synthetic" not in caplog.text
 
 
+def test_a_warehouse_rebuilt_from_backups_does_not_resend(
+    week_seeder: Any, run_job: RunJob, smtp_server: Inbox, home: Path
+) -> None:
+    from lorchestra.backup import read_backup
+    from lorchestra.stack_clients.event_client import apply_rows
+
+    assert run_job(jobs.generate_weekly_report, week=WEEK, send=True)["reports_sent"] == 1
+    warehouse = week_seeder.warehouse
+    # The event log lost, as when the DuckDB file is rebuilt: only its backups are left.
+    warehouse.execute("DELETE FROM event_log WHERE TRUE")
+    backups = sorted((home / "backup" / "events").rglob("run_*.jsonl"))
+    assert backups
+    for path in backups:
+        for spec, rows in read_backup(path, 1000):
+            apply_rows(warehouse, spec, rows, backup=False)
+    again = run_job(jobs.generate_weekly_report, week=WEEK, send=True)
+    assert (again["reports_sent"], again["skipped_already_sent"]) == (0, 1)
+    assert len(smtp_server.messages) == 1
+
+
 def test_send_without_settings_fails_before_writing(
     week_seeder: Any, run_job: RunJob, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
