@@ -199,3 +199,30 @@ def test_forms_through_canonize_and_score(meltano_project: Path, home: Path, dat
     assert json.loads(again.stdout)["counts"]["responses"] == 0
     recanon = lorc(home, data, "run-job", "canonizer", "canonicalize_questionnaires", "--json")
     assert json.loads(recanon.stdout)["counts"]["processed"] == 0
+
+
+def test_one_failing_connection_never_stops_the_others(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    # Bytes that are not UTF-8 in one forms connection fail that connection's Meltano run.
+    path = data / "google_forms" / "forms-followup" / "form_response.jsonl"
+    path.write_bytes(path.read_bytes() + b'{"responseId": "x", "note": "\xff\xfe broken"}\n')
+    result = lorc(home, data, "run-job", "ingester", "extract_forms")
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()[-1]
+    assert "Extraction failed for 1 of 3 connections: forms-followup/form_response (" in message
+    assert "loaded: forms-intake/form_response (read " in message
+    loaded = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects "
+                             "GROUP BY connection_name ORDER BY connection_name")
+    assert loaded == [
+        {"connection_name": name, "n": manifest_count(data, name)}
+        for name in ("forms-intake", "forms-wellbeing")
+    ]
+    outcomes = sql(home, data, "SELECT connection_name, event_type FROM event_log WHERE "
+                               "event_type IN ('ingest.completed', 'ingest.failed') "
+                               "ORDER BY connection_name")
+    assert outcomes == [
+        {"connection_name": "forms-followup", "event_type": "ingest.failed"},
+        {"connection_name": "forms-intake", "event_type": "ingest.completed"},
+        {"connection_name": "forms-wellbeing", "event_type": "ingest.completed"},
+    ]

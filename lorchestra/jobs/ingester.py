@@ -7,9 +7,12 @@ This is lorchestra's one resume mechanism: taps keep no state and read exactly t
 are given, and a failed run records no window, so the next one reads it again (see
 docs/operations.md). The job runs the extractor through the ingestor, streams the JSONL
 through ``upsert_objects`` and emits ``ingest.started`` / ``ingest.completed`` (read, inserted,
-updated, unchanged, rejected) or ``ingest.failed``. Malformed lines and records without an id
-are rejected, counted and written with their reason to a quarantine file (0600) in the data
-home; the rest loads. A tap failure fails the job and writes nothing to the object tables.
+updated, unchanged, rejected) or ``ingest.failed``. Connections run one after another, each on
+its own: one whose extraction fails is recorded with its cause and the next still runs; the job
+then fails with a one-line summary naming each failed connection and its cause. Malformed lines
+and records without an id are rejected, counted and written with their reason to a quarantine
+file (0600) in the data home; the rest loads. A tap failure writes nothing of that connection
+to the object tables.
 
 With encryption on (:mod:`lorchestra.keys`) the extract is sealed as soon as Meltano's target
 has finished writing it — the clear JSONL exists only while the tap runs and for the moment it
@@ -52,6 +55,10 @@ LIMIT 1
 
 class IngestError(LorchestraError):
     """An extraction failed; the message carries the exit code and a sanitised log line."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause or message
 
 
 def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
@@ -124,14 +131,37 @@ def _run_all(
         "rejected": 0,
         "connections": {},
     }
+    failures: dict[str, str] = {}
     for connection in connections:
-        counts = ingest_connection(
-            bq_client, settings, connection, since=since, until=until, full_refresh=full_refresh
-        )
+        # Each connection on its own: one that fails is recorded (ingest.failed, its cause)
+        # and the others still load; the job fails at the end, naming every failed one.
+        try:
+            counts = ingest_connection(
+                bq_client, settings, connection, since=since, until=until,
+                full_refresh=full_refresh,
+            )
+        except IngestError as exc:
+            if len(connections) == 1:
+                raise
+            failures[connection.key] = exc.cause
+            totals["connections"][connection.key] = {"failed": exc.cause}
+            continue
         totals["connections"][connection.key] = counts
         for name in ("read", "inserted", "updated", "unchanged", "rejected"):
             totals[name] += counts[name]
+    if failures:
+        raise IngestError(_failure_summary(totals["connections"], failures))
     return totals
+
+
+def _failure_summary(outcomes: dict[str, dict[str, Any]], failures: dict[str, str]) -> str:
+    """``Extraction failed for 1 of 2 connections: a (cause); loaded: b (read 12)``."""
+    failed = "; ".join(f"{key} ({cause})" for key, cause in failures.items())
+    loaded = ", ".join(
+        f"{key} (read {counts['read']})" for key, counts in outcomes.items() if key not in failures
+    )
+    text = f"Extraction failed for {len(failures)} of {len(outcomes)} connections: {failed}"
+    return f"{text}; loaded: {loaded}" if loaded else text
 
 
 def ingest_connection(
@@ -187,7 +217,7 @@ def ingest_connection(
             error_message=message,
             **common,
         )
-        raise IngestError(f"Extraction for {connection.key} failed: {message}") from exc
+        raise IngestError(f"Extraction for {connection.key} failed: {message}", message) from exc
     if ring is not None:
         clear, path = path, sealed.seal_file(path, ring)
         clear.unlink()
