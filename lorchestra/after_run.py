@@ -24,13 +24,28 @@ log = get_logger(__name__)
 def before_run(
     warehouse: Warehouse, home: Path, catalog: Catalog, settings: Settings | None = None
 ) -> None:
-    """Alert on runs abandoned since the last run, before this run supersedes them.
+    """Clean up after dead runs, then alert on runs abandoned since the last run.
 
-    Called with the run lock held (so a started run with no end belongs to no live process).
+    Called with the run lock held (so a started run with no end belongs to no live process):
+    their extract files are removed and they are marked ``abandoned`` (``lorchestra.leftovers``).
     """
     from lorchestra.alerting import alert_on
     from lorchestra.health import load_health
+    from lorchestra.leftovers import clean_leftovers
     from lorchestra.notify import channels_from_env
+
+    def clean() -> None:
+        found = clean_leftovers(warehouse, home)
+        if found.abandoned_runs or found.extract_files:
+            typer.echo(
+                f"warning: cleaned up after runs that were stopped: "
+                f"{len(found.abandoned_runs)} run(s) marked abandoned, "
+                f"{found.extract_files} extract file(s) removed.",
+                err=True,
+            )
+
+    with _recording(home, settings):
+        _best_effort("clean-up", clean)
 
     try:
         channels = channels_from_env()

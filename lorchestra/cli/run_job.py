@@ -39,7 +39,7 @@ def run_job_command(
 
     Exit codes: 0 completed, 1 the job failed, 2 usage error (nothing ran).
     """
-    from lorchestra.after_run import after_run
+    from lorchestra.after_run import after_run, before_run
     from lorchestra.definitions import load_catalog
     from lorchestra.run_lock import hold_run_lock
     from lorchestra.runner import prepare, run_job
@@ -54,6 +54,12 @@ def run_job_command(
     home = prepare_home(current)
     wait_s = current.duckdb.lock_timeout
     with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
+        if not dry_run:
+            warehouse = open_warehouse(current)
+            try:
+                before_run(warehouse, home, load_catalog(home), current)
+            finally:
+                warehouse.close()
         outcome = run_job(
             ref,
             kwargs,
