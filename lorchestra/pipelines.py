@@ -42,6 +42,10 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
     ("alerts_sent", "alerts sent"),
     ("rejected", "rejected"),
     ("malformed", "malformed"),
+    # What went wrong is said in the summary itself, not only in --json.
+    ("invalid_answers", "unreadable answers"),
+    ("skipped", "skipped"),
+    ("skipped_unsafe_id", "skipped (unsafe id)"),
 )
 
 

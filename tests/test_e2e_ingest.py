@@ -120,8 +120,10 @@ def test_bad_records_are_quarantined_and_strict_fails(
         "--json",
     )
     assert result.returncode == 0, result.stderr
-    assert "2 record(s) were rejected" in result.stderr
+    assert "2 record(s) were rejected; where they are: lorchestra runs show " in result.stderr
     counts = json.loads(result.stdout)["counts"]
+    shown = lorc(home, data, "runs", "show", json.loads(result.stdout)["run_id"], "--json")
+    assert "quarantine/" in shown.stdout  # the run's events name the quarantine file
     assert counts["rejected"] == 2 and counts["inserted"] == len(lines) - 2
     quarantined = list((home / "quarantine").rglob("*.jsonl"))
     assert len(quarantined) == 1 and quarantined[0].stat().st_mode & 0o077 == 0

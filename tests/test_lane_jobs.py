@@ -55,6 +55,9 @@ def test_rejections_are_recorded_and_not_retried(warehouse: Warehouse) -> None:
     assert (first["inserted"], first["rejected"]) == (1, 3)  # the session, not its documents
     reasons = warehouse.query("SELECT reason FROM canonical_rejections")
     assert len(reasons) == 3
+    (event,) = warehouse.query("SELECT JSON_VALUE(payload, '$.rejections') AS where_ "
+                               "FROM event_log WHERE event_type = 'canonize.completed'")
+    assert "FROM canonical_rejections" in str(event["where_"])  # where to read them
     assert canonicalize_sessions(warehouse)["processed"] == 0
 
 

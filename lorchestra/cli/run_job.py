@@ -80,7 +80,12 @@ def run_job_command(
         raise typer.Exit(2 if isinstance(outcome.exception, UsageError) else 1)
     rejected = outcome.counts.get("rejected", 0)
     if isinstance(rejected, int) and rejected > 0:
-        warn(f"{rejected} record(s) were rejected; see the quarantine files in the data home.")
+        # The job's own events say where its rejections went (a quarantine file, or the table
+        # and query to read them), so the warning points at those rather than guessing.
+        warn(
+            f"{rejected} record(s) were rejected; where they are: "
+            f"lorchestra runs show {outcome.run_id}"
+        )
         if strict:
             raise typer.Exit(1)
 

@@ -27,6 +27,10 @@ from lorchestra.api import NotPHI, Warehouse, emit, upsert
 
 Row = dict[str, Any]
 READ_BATCH = 5_000
+#: Where a run's rejections can be read (ids and reasons only), named in its event.
+REJECTIONS_QUERY = (
+    "SELECT source_idem_key, transform_ref, reason FROM canonical_rejections ORDER BY 1"
+)
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,10 @@ def run_routes(
     if reasons:
         counts["rejected_by_reason"] = dict(reasons)
     if not dry_run:
-        emit(bq_client, "canonize.completed", "canonizer", counts)
+        where = (
+            {"rejections": f'lorchestra sql "{REJECTIONS_QUERY}"'} if totals["rejected"] else {}
+        )
+        emit(bq_client, "canonize.completed", "canonizer", {**counts, **where})
     return counts
 
 
