@@ -56,9 +56,12 @@ LIMIT 1
 class IngestError(LorchestraError):
     """An extraction failed; the message carries the exit code and a sanitised log line."""
 
-    def __init__(self, message: str, cause: str | None = None) -> None:
+    def __init__(
+        self, message: str, cause: str | None = None, counts: dict[str, int] | None = None
+    ) -> None:
         super().__init__(message)
         self.cause = cause or message
+        self.counts = counts  # what was loaded all the same, when the rest of it loaded
 
 
 def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
@@ -144,7 +147,7 @@ def _run_all(
             if len(connections) == 1:
                 raise
             failures[connection.key] = exc.cause
-            totals["connections"][connection.key] = {"failed": exc.cause}
+            totals["connections"][connection.key] = {"failed": exc.cause, **(exc.counts or {})}
             continue
         totals["connections"][connection.key] = counts
         for name in ("read", "inserted", "updated", "unchanged", "rejected"):
@@ -158,7 +161,8 @@ def _failure_summary(outcomes: dict[str, dict[str, Any]], failures: dict[str, st
     """``Extraction failed for 1 of 2 connections: a (cause); loaded: b (read 12)``."""
     failed = "; ".join(f"{key} ({cause})" for key, cause in failures.items())
     loaded = ", ".join(
-        f"{key} (read {counts['read']})" for key, counts in outcomes.items() if key not in failures
+        f"{key} (read {counts['read']})" for key, counts in outcomes.items()
+        if key not in failures or "read" in counts
     )
     text = f"Extraction failed for {len(failures)} of {len(outcomes)} connections: {failed}"
     return f"{text}; loaded: {loaded}" if loaded else text
@@ -249,7 +253,21 @@ def ingest_connection(
         **common,
     )
     path.unlink(missing_ok=True)  # the backup and the warehouse now hold these records
+    if quarantine.failing:
+        # The rest of the connection is loaded and its window recorded; the job still fails,
+        # naming the lines, so a broken source is seen and not only counted.
+        shown = ", ".join(quarantine.failing[:3])
+        more = f" and {len(quarantine.failing) - 3} more" if len(quarantine.failing) > 3 else ""
+        cause = f"quarantined {shown}{more} (in {quarantine.relative_path})"
+        raise IngestError(f"Extraction for {connection.key}: {cause}", cause, counts)
     return counts
+
+
+#: The record a tap emits in place of a line it could not read (packages/ingestor/taps/tap-lines).
+MARKER = "_lorchestra_quarantine"
+#: Marker reasons that fail the connection (after the rest of it has loaded): the source sent
+#: bytes or structures that are broken, not merely a bad record, and someone should look.
+FAILING_REASONS = frozenset({"invalid UTF-8", "too deep"})
 
 
 def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Iterator[Any]:
@@ -258,9 +276,16 @@ def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Itera
     # Singer bookkeeping (_sdc_extracted_at, _sdc_batched_at, ...) changes on every run of
     # some taps: it never reaches the payload, so re-extracting unchanged data is unchanged.
     lines = sealed.iter_lines(path, ring)
+    line = 0
     for item in ingestor.iter_jsonl_records(path, on_error="yield", lines=lines, strip_sdc=True):
         if isinstance(item, ingestor.BadLine):
+            line = item.line_number
             quarantine.add_bad_line(item.line_number, item.reason)
+            continue
+        line += 1
+        marked = item.get(MARKER) if len(item) == 1 else None
+        if isinstance(marked, dict):
+            quarantine.add_marked(line, marked)
             continue
         yield item
 
@@ -281,13 +306,26 @@ class _Quarantine:
             self.path = sealed.sealed_path(self.path)
         self.relative_path = str(self.path.relative_to(home))
         self.bad_lines = 0
+        self.failing: list[str] = []  # "line 3: too deep", for lines that fail the connection
         self._bad_line_numbers: list[int] = []
         self._entries: list[tuple[int, str]] = []
+        self._marked: list[dict[str, Any]] = []
 
     def add_bad_line(self, line_number: int, reason: str) -> None:
         self.bad_lines += 1
         self._bad_line_numbers.append(line_number)
         self._entries.append((line_number, reason))
+
+    def add_marked(self, extract_line: int, marker: dict[str, Any]) -> None:
+        """A line the tap could not read, numbered in the tap's own input file."""
+        self.bad_lines += 1
+        self._bad_line_numbers.append(extract_line)
+        reason = str(marker.get("reason") or "unreadable")
+        line = marker.get("line")
+        self._marked.append({"line": line, "reason": reason, "raw": marker.get("raw"),
+                             "in": "source file"})
+        if reason in FAILING_REASONS:
+            self.failing.append(f"line {line}: {reason}")
 
     def add_rejection(self, record_position: int, reason: str) -> None:
         """A rejected record, by its position among the records (bad lines skipped)."""
@@ -298,18 +336,19 @@ class _Quarantine:
         self._entries.append((line, reason))
 
     def write(self, source: Path) -> None:
-        if not self._entries:
+        if not self._entries and not self._marked:
             return
         wanted = {number for number, _ in self._entries}
         raw: dict[int, str] = {}
-        for number, line in enumerate(sealed.iter_lines(source, self.ring), start=1):
-            if number in wanted:
-                raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
+        if wanted:
+            for number, line in enumerate(sealed.iter_lines(source, self.ring), start=1):
+                if number in wanted:
+                    raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
         private_dir(self.path.parent)
         lines = b"".join(
             orjson.dumps({"line": number, "reason": reason, "raw": raw.get(number)}) + b"\n"
             for number, reason in sorted(self._entries)
-        )
+        ) + b"".join(orjson.dumps(entry) + b"\n" for entry in self._marked)
         if self.ring is not None:
             sealed.append(self.path, lines, self.ring)
             return
