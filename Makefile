@@ -13,7 +13,7 @@ PACKAGES := $(foreach p,$(wildcard packages/*/pyproject.toml packages/ingestor/t
 DEMO_HOME ?= $(CURDIR)/.demo/home
 DEMO_DATA := $(CURDIR)/.demo/data
 
-.PHONY: install demo test lint typecheck pytest bench emulator browser fontlibs clean
+.PHONY: install demo test lint typecheck pytest chaos bench emulator browser fontlibs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ pytest: install emulator browser fontlibs
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Fault injection: kill -9 at random points of `run daily`, re-run, compare with a clean run
+# (make test runs the same suite with one kill). LORCHESTRA_CHAOS_SEED picks other points.
+chaos: install
+	LORCHESTRA_CHAOS_KILLS=$${LORCHESTRA_CHAOS_KILLS:-10} $(BIN)/python -m pytest tests/test_chaos.py
 
 demo: install fontlibs
 	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"
