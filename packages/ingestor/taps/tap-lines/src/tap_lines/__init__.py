@@ -1,12 +1,13 @@
 """tap-lines: a Singer tap over local JSONL files in which every line is accounted for.
 
 ``tap-lines --config CONFIG [--catalog CATALOG]`` prints a ``SCHEMA`` message (one stream,
-``stream_name``, open schema) and then one ``RECORD`` per non-blank line of every file matching
-``path`` (sorted): the object itself when the line holds a JSON object, else a quarantine marker
-``{"_lorchestra_quarantine": {"line", "reason", "raw"}}`` naming the line (1-based, in its file),
-why (``not JSON``, ``not an object``, ``invalid UTF-8``, ``too deep``) and its text. It never
-skips a line silently, never stops at a bad one, and keeps no state. ``--discover`` prints the
-catalog; ``--about`` describes the tap.
+``stream_name``; its schema from the catalog, open without one) and then one ``RECORD`` per
+non-blank line of every file matching ``path`` (sorted): the object itself when the line
+holds a JSON object, else a quarantine marker
+``{"_lorchestra_quarantine": {"line", "reason", "raw"}}`` naming the line (1-based, in its
+file), why (``not JSON``, ``not an object``, ``invalid UTF-8``, ``too deep``) and its text.
+It never skips a line silently, never stops at a bad one, and keeps no state.
+``--discover`` prints the catalog; ``--about`` describes the tap.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     if not config.get("path"):
         sys.stderr.write("tap-lines: the `path` setting is required\n")
         return 2
-    out.write(_message({"type": "SCHEMA", "stream": stream, "schema": SCHEMA,
+    schema = _catalog_schema(args.catalog, stream) if args.catalog else SCHEMA
+    out.write(_message({"type": "SCHEMA", "stream": stream, "schema": schema,
                         "key_properties": []}))
     for record in read_records(str(config["path"])):
         out.write(_message({"type": "RECORD", "stream": stream, "record": record}))
@@ -98,6 +100,18 @@ def _depth(value: Any) -> int:
             return deepest
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def _catalog_schema(path: str, stream: str) -> dict[str, Any]:
+    """The stream's schema from the catalog Meltano gives (the target validates against it)."""
+    with open(path, encoding="utf-8") as handle:
+        catalog = json.load(handle)
+    for entry in catalog.get("streams", []):
+        if entry.get("tap_stream_id") == stream or entry.get("stream") == stream:
+            schema = entry.get("schema")
+            if isinstance(schema, dict):
+                return schema
+    return SCHEMA
 
 
 def _marker(number: int, reason: str, text: str) -> dict[str, Any]:
