@@ -53,6 +53,10 @@ def run_job_command(
         return
     home = prepare_home(current)
     wait_s = current.duckdb.lock_timeout
+    if not dry_run:
+        from lorchestra.keys import ring_for
+
+        ring_for(current)  # encryption on without a key: refuse before anything is opened
     with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
         if not dry_run:
             warehouse = open_warehouse(current)
