@@ -17,7 +17,7 @@ DEMO_DATA := $(CURDIR)/.demo/data
 DISTRIBUTIONS := . $(sort $(dir $(wildcard packages/*/pyproject.toml packages/ingestor/taps/*/pyproject.toml)))
 DIST ?= dist
 
-.PHONY: install demo test check lint typecheck pytest unit docs upgrade bench emulator browser fontlibs clean dist
+.PHONY: install demo test check lint typecheck pytest unit docs upgrade chaos bench emulator browser fontlibs clean dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ upgrade: $(BIN)/python
 	$(BIN)/uv lock --upgrade
 	rm -f $(VENV)/.installed
 	$(MAKE) install
+
+# Fault injection: kill -9 at random points of `run daily`, re-run, compare with a clean run
+# (make test runs the same suite with one kill). LORCHESTRA_CHAOS_SEED picks other points.
+chaos: install
+	LORCHESTRA_CHAOS_KILLS=$${LORCHESTRA_CHAOS_KILLS:-10} $(BIN)/python -m pytest tests/test_chaos.py
 
 demo: install fontlibs
 	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"

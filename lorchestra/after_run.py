@@ -7,6 +7,7 @@ as a warning (and logged) but never changes the run's own result or exit code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import typer
@@ -20,28 +21,46 @@ from lorchestra.warehouse import Warehouse
 log = get_logger(__name__)
 
 
-def before_run(warehouse: Warehouse, home: Path, catalog: Catalog) -> None:
-    """Alert on runs abandoned since the last run, before this run supersedes them.
+def before_run(
+    warehouse: Warehouse, home: Path, catalog: Catalog, settings: Settings | None = None
+) -> None:
+    """Clean up after dead runs, then alert on runs abandoned since the last run.
 
-    Called with the run lock held (so a started run with no end belongs to no live process).
+    Called with the run lock held (so a started run with no end belongs to no live process):
+    their extract files are removed and they are marked ``abandoned`` (``lorchestra.leftovers``).
     """
     from lorchestra.alerting import alert_on
     from lorchestra.health import load_health
+    from lorchestra.leftovers import clean_leftovers
     from lorchestra.notify import channels_from_env
+
+    def clean() -> None:
+        found = clean_leftovers(warehouse, home)
+        if found.abandoned_runs or found.extract_files:
+            typer.echo(
+                f"warning: cleaned up after runs that were stopped: "
+                f"{len(found.abandoned_runs)} run(s) marked abandoned, "
+                f"{found.extract_files} extract file(s) removed.",
+                err=True,
+            )
+
+    with _recording(home, settings):
+        _best_effort("clean-up", clean)
 
     try:
         channels = channels_from_env()
     except LorchestraError:
         return  # a bad alert setting is reported once, after the run
-    _best_effort(
-        "alerts",
-        lambda: alert_on(
-            warehouse,
-            load_health(warehouse, catalog, home, own_lock=True),
-            channels,
-            abandoned_only=True,
-        ),
-    )
+    with _recording(home, settings):
+        _best_effort(
+            "alerts",
+            lambda: alert_on(
+                warehouse,
+                load_health(warehouse, catalog, home, own_lock=True),
+                channels,
+                abandoned_only=True,
+            ),
+        )
 
 
 def after_run(warehouse: Warehouse, settings: Settings, home: Path, catalog: Catalog) -> None:
@@ -58,9 +77,17 @@ def after_run(warehouse: Warehouse, settings: Settings, home: Path, catalog: Cat
 
     health = load_health(warehouse, catalog, home, own_lock=True)
     histories = load_history(warehouse)
-    _best_effort("alerts", lambda: alert_on(warehouse, health, channels_from_env()))
+    with _recording(home, settings):
+        _best_effort("alerts", lambda: alert_on(warehouse, health, channels_from_env()))
     _best_effort("metrics", lambda: write_metrics(home, histories.values()))
     _best_effort("dashboard", lambda: write_dashboard(home, health, histories))
+
+
+def _recording(home: Path, settings: Settings | None) -> AbstractContextManager[object]:
+    """A run context of its own for the alert events, so they are backed up like any other."""
+    from lorchestra.run_context import RunContext, new_run_id, running
+
+    return running(RunContext(new_run_id(), job="alerts", home=home, settings=settings))
 
 
 def _best_effort(part: str, action: Callable[[], object]) -> None:

@@ -43,6 +43,10 @@ _CHANGE_LABELS: tuple[tuple[str, str], ...] = (
     ("rejected", "rejected"),
     ("malformed", "malformed"),
     ("unbound", "not scored (no binding)"),
+    # What went wrong is said in the summary itself, not only in --json.
+    ("invalid_answers", "unreadable answers"),
+    ("skipped", "skipped"),
+    ("skipped_unsafe_id", "skipped (unsafe id)"),
 )
 
 

@@ -120,8 +120,10 @@ def test_bad_records_are_quarantined_and_strict_fails(
         "--json",
     )
     assert result.returncode == 0, result.stderr
-    assert "2 record(s) were rejected" in result.stderr
+    assert "2 record(s) were rejected; where they are: lorchestra runs show " in result.stderr
     counts = json.loads(result.stdout)["counts"]
+    shown = lorc(home, data, "runs", "show", json.loads(result.stdout)["run_id"], "--json")
+    assert "quarantine/" in shown.stdout  # the run's events name the quarantine file
     assert counts["rejected"] == 2 and counts["inserted"] == len(lines) - 2
     quarantined = list((home / "quarantine").rglob("*.jsonl"))
     assert len(quarantined) == 1 and quarantined[0].stat().st_mode & 0o077 == 0
@@ -148,7 +150,8 @@ def test_tap_failure_fails_the_run_and_writes_nothing(
     meltano_project: Path, home: Path, data: Path
 ) -> None:
     path = data / "gmail" / "gmail-acct2" / "email.jsonl"
-    path.write_bytes(path.read_bytes() + b'{"id": "x", "snippet": "\xff\xfe broken"}\n')
+    path.unlink()
+    path.mkdir()  # the tap cannot read it: its Meltano run fails
     result = lorc(home, data, "run-job", "ingester", "extract_gmail", "--account", "acct2")
     assert result.returncode == 1
     assert "Extraction for gmail-acct2/email failed" in result.stderr
@@ -202,3 +205,79 @@ def test_forms_through_canonize_and_score(meltano_project: Path, home: Path, dat
     assert json.loads(again.stdout)["counts"]["responses"] == 0
     recanon = lorc(home, data, "run-job", "canonizer", "canonicalize_questionnaires", "--json")
     assert json.loads(recanon.stdout)["counts"]["processed"] == 0
+
+
+def test_one_failing_connection_never_stops_the_others(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    # A source file the tap cannot read fails that connection's Meltano run.
+    path = data / "google_forms" / "forms-followup" / "form_response.jsonl"
+    path.unlink()
+    path.mkdir()
+    result = lorc(home, data, "run-job", "ingester", "extract_forms")
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()[-1]
+    assert "Extraction failed for 1 of 3 connections: forms-followup/form_response (" in message
+    assert "loaded: forms-intake/form_response (read " in message
+    loaded = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects "
+                             "GROUP BY connection_name ORDER BY connection_name")
+    assert loaded == [
+        {"connection_name": name, "n": manifest_count(data, name)}
+        for name in ("forms-intake", "forms-wellbeing")
+    ]
+    outcomes = sql(home, data, "SELECT connection_name, event_type FROM event_log WHERE "
+                               "event_type IN ('ingest.completed', 'ingest.failed') "
+                               "ORDER BY connection_name")
+    assert outcomes == [
+        {"connection_name": "forms-followup", "event_type": "ingest.failed"},
+        {"connection_name": "forms-intake", "event_type": "ingest.completed"},
+        {"connection_name": "forms-wellbeing", "event_type": "ingest.completed"},
+    ]
+
+
+def quarantine_entries(home: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for path in sorted((home / "quarantine").rglob("*.jsonl"))
+            for line in path.read_text().splitlines()]
+
+
+def test_every_line_of_a_sample_file_is_loaded_or_quarantined(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    path = data / "google_forms" / "forms-intake" / "form_response.jsonl"
+    lines = path.read_text().splitlines()
+    good = len(lines)
+    lines[1:1] = ["not json at all", '{"responseId": "r-trunc", ']
+    lines.append('["an", "array"]')
+    path.write_text("\n".join(lines) + "\n")
+    result = lorc(home, data, "run-job", "ingester", "extract", "--connection",
+                  "forms-intake/form_response", "--json")
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert (counts["read"], counts["inserted"], counts["rejected"]) == (good + 3, good, 3)
+    entries = quarantine_entries(home)
+    assert [(e["line"], e["reason"]) for e in entries] == [
+        (2, "not JSON"), (3, "not JSON"), (len(lines), "not an object")]
+    assert entries[0]["raw"] == "not json at all"
+
+
+def test_a_record_nested_900_deep_costs_only_itself(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    path = data / "google_forms" / "forms-followup" / "form_response.jsonl"
+    lines = path.read_text().splitlines()
+    good = len(lines)
+    lines.insert(2, '{"responseId": "deep", "x": ' + "[" * 900 + "]" * 900 + "}")
+    path.write_text("\n".join(lines) + "\n")
+    result = lorc(home, data, "run-job", "ingester", "extract_forms")
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()[-1]
+    assert "Extraction failed for 1 of 3 connections: forms-followup/form_response " \
+           "(quarantined line 3: too deep" in message
+    loaded = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects "
+                             "GROUP BY connection_name ORDER BY connection_name")
+    assert loaded == [{"connection_name": "forms-followup", "n": good}] + [
+        {"connection_name": name, "n": manifest_count(data, name)}
+        for name in ("forms-intake", "forms-wellbeing")
+    ]
+    entries = quarantine_entries(home)
+    assert [(e["line"], e["reason"]) for e in entries] == [(3, "too deep")]

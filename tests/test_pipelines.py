@@ -111,6 +111,10 @@ def test_the_summary_says_what_changed(home: Path) -> None:
          "4 new, 1 unchanged, 1 malformed"),
         ({"written": 0, "unchanged": 39, "removed": 2}, "2 removed, 39 unchanged"),
         ({"views": {"inbox_view": 3}}, None),
+        ({"responses": 3, "events_inserted": 6, "invalid_answers": 2},
+         "6 new, 2 unreadable answers"),
+        ({"written": 1, "unchanged": 3, "skipped": 2}, "1 written, 3 unchanged, 2 skipped"),
+        ({"reports_written": 2, "skipped_unsafe_id": 1}, "2 reports, 1 skipped (unsafe id)"),
     ],
 )
 def test_describe_changes(counts: dict[str, object], expected: str | None) -> None:

@@ -92,8 +92,8 @@ def runs_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Recent runs, newest first."""
-    if status not in (None, "completed", "failed", "running"):
-        raise UsageError("--status takes completed, failed or running.")
+    if status not in (None, "completed", "failed", "running", "abandoned"):
+        raise UsageError("--status takes completed, failed, running or abandoned.")
     warehouse = _open()
     try:
         rows = warehouse.query(find_query("job_runs").sql, {"days": days})

@@ -75,7 +75,7 @@ def run_target(target: str, *, dry_run: bool = False, as_json: bool = False,
         display = _Display(as_json, steps)
         try:
             if not dry_run:
-                before_run(warehouse, home, catalog)
+                before_run(warehouse, home, catalog, current)
             with display:
                 run = run_steps(
                     steps,

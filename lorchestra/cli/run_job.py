@@ -71,7 +71,7 @@ def run_job_command(
 
         typer.echo(job_help(find_job(package, job)), nl=False)
         raise typer.Exit()
-    from lorchestra.after_run import after_run
+    from lorchestra.after_run import after_run, before_run
     from lorchestra.definitions import load_catalog
     from lorchestra.run_lock import hold_run_lock
     from lorchestra.runner import prepare, run_job
@@ -86,7 +86,17 @@ def run_job_command(
         return
     home = prepare_home(current)
     wait_s = current.duckdb.lock_timeout
+    if not dry_run:
+        from lorchestra.keys import ring_for
+
+        ring_for(current)  # encryption on without a key: refuse before anything is opened
     with hold_run_lock(home, wait_s=wait_s) if not dry_run else nullcontext():
+        if not dry_run:
+            warehouse = open_warehouse(current)
+            try:
+                before_run(warehouse, home, load_catalog(home), current)
+            finally:
+                warehouse.close()
         outcome = run_job(
             ref,
             kwargs,
@@ -107,7 +117,12 @@ def run_job_command(
         raise typer.Exit(2 if isinstance(outcome.exception, UsageError) else 1)
     rejected = outcome.counts.get("rejected", 0)
     if isinstance(rejected, int) and rejected > 0:
-        warn(f"{rejected} record(s) were rejected; see the quarantine files in the data home.")
+        # The job's own events say where its rejections went (a quarantine file, or the table
+        # and query to read them), so the warning points at those rather than guessing.
+        warn(
+            f"{rejected} record(s) were rejected; where they are: "
+            f"lorchestra runs show {outcome.run_id}"
+        )
         if strict:
             raise typer.Exit(1)
 

@@ -7,9 +7,12 @@ This is lorchestra's one resume mechanism: taps keep no state and read exactly t
 are given, and a failed run records no window, so the next one reads it again (see
 docs/operations.md). The job runs the extractor through the ingestor, streams the JSONL
 through ``upsert_objects`` and emits ``ingest.started`` / ``ingest.completed`` (read, inserted,
-updated, unchanged, rejected) or ``ingest.failed``. Malformed lines and records without an id
-are rejected, counted and written with their reason to a quarantine file (0600) in the data
-home; the rest loads. A tap failure fails the job and writes nothing to the object tables.
+updated, unchanged, rejected) or ``ingest.failed``. Connections run one after another, each on
+its own: one whose extraction fails is recorded with its cause and the next still runs; the job
+then fails with a one-line summary naming each failed connection and its cause. Malformed lines
+and records without an id are rejected, counted and written with their reason to a quarantine
+file (0600) in the data home; the rest loads. A tap failure writes nothing of that connection
+to the object tables.
 
 With encryption on (:mod:`lorchestra.keys`) the extract is sealed as soon as Meltano's target
 has finished writing it — the clear JSONL exists only while the tap runs and for the moment it
@@ -53,6 +56,13 @@ LIMIT 1
 
 class IngestError(LorchestraError):
     """An extraction failed; the message carries the exit code and a sanitised log line."""
+
+    def __init__(
+        self, message: str, cause: str | None = None, counts: dict[str, int] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.cause = cause or message
+        self.counts = counts  # what was loaded all the same, when the rest of it loaded
 
 
 def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
@@ -125,14 +135,38 @@ def _run_all(
         "rejected": 0,
         "connections": {},
     }
+    failures: dict[str, str] = {}
     for connection in connections:
-        counts = ingest_connection(
-            bq_client, settings, connection, since=since, until=until, full_refresh=full_refresh
-        )
+        # Each connection on its own: one that fails is recorded (ingest.failed, its cause)
+        # and the others still load; the job fails at the end, naming every failed one.
+        try:
+            counts = ingest_connection(
+                bq_client, settings, connection, since=since, until=until,
+                full_refresh=full_refresh,
+            )
+        except IngestError as exc:
+            if len(connections) == 1:
+                raise
+            failures[connection.key] = exc.cause
+            totals["connections"][connection.key] = {"failed": exc.cause, **(exc.counts or {})}
+            continue
         totals["connections"][connection.key] = counts
         for name in ("read", "inserted", "updated", "unchanged", "rejected"):
             totals[name] += counts[name]
+    if failures:
+        raise IngestError(_failure_summary(totals["connections"], failures))
     return totals
+
+
+def _failure_summary(outcomes: dict[str, dict[str, Any]], failures: dict[str, str]) -> str:
+    """``Extraction failed for 1 of 2 connections: a (cause); loaded: b (read 12)``."""
+    failed = "; ".join(f"{key} ({cause})" for key, cause in failures.items())
+    loaded = ", ".join(
+        f"{key} (read {counts['read']})" for key, counts in outcomes.items()
+        if key not in failures or "read" in counts
+    )
+    text = f"Extraction failed for {len(failures)} of {len(outcomes)} connections: {failed}"
+    return f"{text}; loaded: {loaded}" if loaded else text
 
 
 def ingest_connection(
@@ -188,7 +222,7 @@ def ingest_connection(
             error_message=message,
             **common,
         )
-        raise IngestError(f"Extraction for {connection.key} failed: {message}") from exc
+        raise IngestError(f"Extraction for {connection.key} failed: {message}", message) from exc
     if ring is not None:
         clear, path = path, sealed.seal_file(path, ring)
         clear.unlink()
@@ -220,7 +254,21 @@ def ingest_connection(
         **common,
     )
     path.unlink(missing_ok=True)  # the backup and the warehouse now hold these records
+    if quarantine.failing:
+        # The rest of the connection is loaded and its window recorded; the job still fails,
+        # naming the lines, so a broken source is seen and not only counted.
+        shown = ", ".join(quarantine.failing[:3])
+        more = f" and {len(quarantine.failing) - 3} more" if len(quarantine.failing) > 3 else ""
+        cause = f"quarantined {shown}{more} (in {quarantine.relative_path})"
+        raise IngestError(f"Extraction for {connection.key}: {cause}", cause, counts)
     return counts
+
+
+#: The record a tap emits in place of a line it could not read (packages/ingestor/taps/tap-lines).
+MARKER = "_lorchestra_quarantine"
+#: Marker reasons that fail the connection (after the rest of it has loaded): the source sent
+#: bytes or structures that are broken, not merely a bad record, and someone should look.
+FAILING_REASONS = frozenset({"invalid UTF-8", "too deep"})
 
 
 def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Iterator[Any]:
@@ -229,9 +277,16 @@ def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Itera
     # Singer bookkeeping (_sdc_extracted_at, _sdc_batched_at, ...) changes on every run of
     # some taps: it never reaches the payload, so re-extracting unchanged data is unchanged.
     lines = sealed.iter_lines(path, ring)
+    line = 0
     for item in ingestor.iter_jsonl_records(path, on_error="yield", lines=lines, strip_sdc=True):
         if isinstance(item, ingestor.BadLine):
+            line = item.line_number
             quarantine.add_bad_line(item.line_number, item.reason)
+            continue
+        line += 1
+        marked = item.get(MARKER) if len(item) == 1 else None
+        if isinstance(marked, dict):
+            quarantine.add_marked(line, marked)
             continue
         yield item
 
@@ -252,13 +307,26 @@ class _Quarantine:
             self.path = sealed.sealed_path(self.path)
         self.relative_path = str(self.path.relative_to(home))
         self.bad_lines = 0
+        self.failing: list[str] = []  # "line 3: too deep", for lines that fail the connection
         self._bad_line_numbers: list[int] = []
         self._entries: list[tuple[int, str]] = []
+        self._marked: list[dict[str, Any]] = []
 
     def add_bad_line(self, line_number: int, reason: str) -> None:
         self.bad_lines += 1
         self._bad_line_numbers.append(line_number)
         self._entries.append((line_number, reason))
+
+    def add_marked(self, extract_line: int, marker: dict[str, Any]) -> None:
+        """A line the tap could not read, numbered in the tap's own input file."""
+        self.bad_lines += 1
+        self._bad_line_numbers.append(extract_line)
+        reason = str(marker.get("reason") or "unreadable")
+        line = marker.get("line")
+        self._marked.append({"line": line, "reason": reason, "raw": marker.get("raw"),
+                             "in": "source file"})
+        if reason in FAILING_REASONS:
+            self.failing.append(f"line {line}: {reason}")
 
     def add_rejection(self, record_position: int, reason: str) -> None:
         """A rejected record, by its position among the records (bad lines skipped)."""
@@ -269,18 +337,19 @@ class _Quarantine:
         self._entries.append((line, reason))
 
     def write(self, source: Path) -> None:
-        if not self._entries:
+        if not self._entries and not self._marked:
             return
         wanted = {number for number, _ in self._entries}
         raw: dict[int, str] = {}
-        for number, line in enumerate(sealed.iter_lines(source, self.ring), start=1):
-            if number in wanted:
-                raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
+        if wanted:
+            for number, line in enumerate(sealed.iter_lines(source, self.ring), start=1):
+                if number in wanted:
+                    raw[number] = line.decode("utf-8", errors="replace").rstrip("\n")
         private_dir(self.path.parent)
         lines = b"".join(
             orjson.dumps({"line": number, "reason": reason, "raw": raw.get(number)}) + b"\n"
             for number, reason in sorted(self._entries)
-        )
+        ) + b"".join(orjson.dumps(entry) + b"\n" for entry in self._marked)
         if self.ring is not None:
             sealed.append(self.path, lines, self.ring)
             return

@@ -5,14 +5,15 @@ WITH runs AS (
          MAX(JSON_VALUE(payload, '$.definition')) AS definition,
          MIN(created_at) AS started_at,
          MAX(CASE WHEN event_type = 'job.completed' THEN 'completed'
-                  WHEN event_type = 'job.failed' THEN 'failed' END) AS outcome,
+                  WHEN event_type = 'job.failed' THEN 'failed'
+                  WHEN event_type = 'job.abandoned' THEN 'abandoned' END) AS outcome,
          MAX(IF(event_type IN ('job.completed', 'job.failed'), created_at, NULL)) AS ended_at,
          MAX(CAST(JSON_VALUE(payload, '$.duration_s') AS FLOAT64)) AS duration_s,
          MAX(IF(event_type = 'job.completed',
                 TO_JSON_STRING(JSON_QUERY(payload, '$.counts')), NULL)) AS counts,
          MAX(error_message) AS error
   FROM event_log
-  WHERE event_type IN ('job.started', 'job.completed', 'job.failed')
+  WHERE event_type IN ('job.started', 'job.completed', 'job.failed', 'job.abandoned')
     AND correlation_id NOT IN (SELECT correlation_id FROM event_log
                                WHERE event_type = 'job.rejected')
     AND JSON_VALUE(payload, '$.definition') IS NOT NULL

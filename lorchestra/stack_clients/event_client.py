@@ -114,6 +114,11 @@ def log_event(
         "error_message": error_message,
         "payload": orjson.dumps(dict(payload or {}), default=str).decode(),
     }
+    # Backed up first, like every object batch: a rebuilt warehouse keeps run history, resume
+    # windows and the "sent" records that stop a report or alert going out twice.
+    target, ring = _backup_target(EVENT_LOG)
+    if target is not None:
+        append_backup(target, EVENT_LOG, [row], ring)
     bq_client.append(EVENT_LOG, [row])
     log.info(event_type, status=status, source=source_system, event_id=event_id)
     return event_id
@@ -287,10 +292,43 @@ def apply_rows(
     batch_size: int | None = None,
     backup: bool = True,
 ) -> UpsertResult:
-    """Apply already-prepared rows (as from a backup file); used by ``replay``."""
+    """Apply already-prepared rows (as from a backup file); used by ``replay``.
+
+    A keyless (append-only) table such as ``event_log`` is replayed by identity: its first
+    column (``event_id``) names a row, and only rows not already present are appended, so
+    replaying a file twice, or over a warehouse that still holds it, adds nothing.
+    """
     result = UpsertResult(spec.name)
+    if spec.key is None:
+        _append_new(bq_client, spec, list(rows), result)
+        return result
     _apply(bq_client, spec, iter(rows), result, batch_size, backup=backup)
     return result
+
+
+def _append_new(
+    bq_client: Warehouse, spec: TableSpec, rows: list[Row], result: UpsertResult
+) -> None:
+    identity = spec.columns[0].name
+    bq_client.ensure_tables([spec])
+    present: set[str] = set()
+    ids = [str(row[identity]) for row in rows]
+    for start in range(0, len(ids), 5_000):
+        found = bq_client.query(
+            f"SELECT {identity} AS id FROM {spec.name} WHERE {identity} IN UNNEST(@ids)",
+            {"ids": ids[start : start + 5_000]},
+        )
+        present.update(str(row["id"]) for row in found)
+    fresh: dict[str, Row] = {}
+    for row in rows:
+        if str(row[identity]) in present or str(row[identity]) in fresh:
+            result.unchanged += 1
+        else:
+            fresh[str(row[identity])] = row
+    if fresh:
+        bq_client.append(spec, list(fresh.values()))
+    result.inserted += len(fresh)
+    result.batches += 1
 
 
 def _apply(

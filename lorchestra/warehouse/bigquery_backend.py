@@ -146,11 +146,17 @@ class BigQueryWarehouse:
         if not rows:
             return {}
 
+        # The hashes are read once, before any MERGE of this batch: a retry after a MERGE that
+        # committed (its result lost on the way back) re-runs the idempotent MERGE but keeps
+        # the counts of the first reading, so they stay right.
+        before: list[dict[str, str]] = []
+
         def apply(stage: str) -> dict[str, str]:
-            found = self._run(existing_hashes_sql(spec, stage), None).result()
-            existing = {row["k"]: row["h"] for row in found}
+            if not before:
+                found = self._run(existing_hashes_sql(spec, stage), None).result()
+                before.append({row["k"]: row["h"] for row in found})
             self._run(merge_sql(spec, stage), None).result()
-            return existing
+            return before[0]
 
         return with_retries(lambda: self._with_stage(spec, rows, apply))
 

@@ -218,3 +218,24 @@ def test_package_does_not_import_lorchestra() -> None:
         "assert not any(m == 'lorchestra' or m.startswith('lorchestra.') for m in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unreadable_answers_are_flagged_never_silently_prorated(
+    qid: Qid, canonical_response: MakeResponse
+) -> None:
+    answers = intake_answers(qid, [1, 2, 0, 1, 3, 0, 1, 2, 1], [3, 3, 2, 2, 1, 1, 0])
+    answers[qid("form_intake_v1", "phq9", 3)] = "7"
+    answers[qid("form_intake_v1", "phq9", 9)] = "banana"
+    rows = ff.build_rows(canonical_response("form_intake_v1", answers), IDEM)
+    phq9, gad7 = rows.measurement_events
+    assert phq9["flags"]["invalid_items"] == ["phq9_3", "phq9_9"]
+    assert phq9["flags"]["item9_positive"] is None  # unreadable, never "negative"
+    # Two missing is within PHQ-9's published rule: prorated, and flagged as such.
+    assert (phq9["n_missing"], phq9["prorated"]) == (2, True)
+    assert phq9["score"] == (1 + 2 + 1 + 3 + 0 + 1 + 2) * 9 / 7
+    assert "invalid_items" not in gad7["flags"]
+
+    answers[qid("form_intake_v1", "phq9", 1)] = "Sometimes"
+    phq9 = ff.build_rows(canonical_response("form_intake_v1", answers), IDEM).measurement_events[0]
+    assert phq9["flags"]["invalid_items"] == ["phq9_1", "phq9_3", "phq9_9"]
+    assert phq9["score"] is None  # three missing: the rule allows no total

@@ -65,17 +65,31 @@ def test_zero_records_give_an_empty_file(
 
 def test_tap_failure_raises_and_leaves_nothing(
         meltano_project: Path, tmp_path: Path, write_jsonl: Any, canary: str) -> None:
-    # Invalid UTF-8 after a record carrying the canary: tap-jsonl crashes reading the file.
-    src = write_jsonl("bad.jsonl", [{"id": "1", "note": canary}, b"\xff\xfe not utf-8"])
+    # A record carrying the canary, then a "file" the tap cannot open (a directory): it crashes.
+    good = write_jsonl("a.jsonl", [{"id": "1", "note": canary}])
+    (good.parent / "b.jsonl").mkdir()
     with pytest.raises(ExtractError) as caught:
-        ingestor.extract_to_jsonl(TAP, "tap-fails", config={"path": str(src)},
+        ingestor.extract_to_jsonl(TAP, "tap-fails", config={"path": str(good.parent / "*.jsonl")},
                                   project_dir=meltano_project, output_root=tmp_path / "out")
     error = caught.value
     assert error.exit_code == 1
     assert error.log_tail and len(error.log_tail) <= 20
-    assert any("UnicodeDecodeError" in line for line in error.log_tail)
+    assert any("IsADirectoryError" in line for line in error.log_tail)
     assert canary not in str(error)
     assert not (tmp_path / "out" / TAP / "tap-fails").exists()
+
+
+def test_every_line_comes_through_as_a_record_or_a_marker(
+        meltano_project: Path, tmp_path: Path, write_jsonl: Any) -> None:
+    src = write_jsonl("mixed.jsonl", [{"id": "1"}, b"\xff\xfe not utf-8", b"not json", b"[1]",
+                                      b'{"deep": ' + b"[" * 900 + b"]" * 900 + b"}"])
+    out = ingestor.extract_to_jsonl(TAP, "mixed", config={"path": str(src)},
+                                    project_dir=meltano_project, output_root=tmp_path / "out")
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records[0] == {"id": "1"}
+    assert [(r["_lorchestra_quarantine"]["line"], r["_lorchestra_quarantine"]["reason"])
+            for r in records[1:]] == [
+        (2, "invalid UTF-8"), (3, "not JSON"), (4, "not an object"), (5, "too deep")]
 
 
 def test_target_failure_mid_file_removes_partial_output(
@@ -142,5 +156,5 @@ def test_install_project_is_idempotent(meltano_project: Path) -> None:
     assert ingestor.meltano_installed(meltano_project)
     assert ingestor.check_project(meltano_project) == []
     # Plugin virtualenvs carry compiled bytecode, so runs do not recompile their imports.
-    site = next((meltano_project / ".meltano/extractors/tap-jsonl/venv/lib").glob("python*"))
+    site = next((meltano_project / ".meltano/extractors/tap-gmail/venv/lib").glob("python*"))
     assert list((site / "site-packages/singer_sdk/__pycache__").glob("*.pyc"))

@@ -35,7 +35,8 @@ def test_packaged_project_matches_the_repository_one_but_for_tap_pip_urls() -> N
     taps = {p["name"]: p["pip_url"] for p in yaml.safe_load(packaged["meltano.yml"])["plugins"][
         "extractors"] if "==0.1.0" in p.get("pip_url", "")}
     assert set(taps) == {"tap-gmail", "tap-stripe", "tap-google-forms", "tap-msgraph-mail",
-                         "tap-dataverse"}
+                         "tap-dataverse", "tap-jsonl"}  # tap-jsonl: the sample files' tap-lines
+    assert taps.pop("tap-jsonl") == "lorchestra-tap-lines==0.1.0"
     assert all("lorchestra-tap-common==0.1.0" in url for url in taps.values())
 
 

@@ -120,8 +120,11 @@ class Seeder:
         band: str | None,
         item9: bool | None = None,
         response: str | None = None,
+        invalid: list[str] | None = None,
     ) -> None:
-        flags = {"item9_positive": item9} if instrument == "phq9" else {}
+        flags: dict[str, Any] = {"item9_positive": item9} if instrument == "phq9" else {}
+        if invalid:
+            flags["invalid_items"] = invalid
         upsert(
             self.warehouse,
             "measurement_events",

@@ -66,7 +66,7 @@ def test_first_sync_writes_every_table_privately(seeder: Any, run_job: RunJob, h
         con.close()
     assert contact == ("c-0001", "Alex.Client@Example.test", 1)
     assert event == ("2026-03-09T10:00:00Z", 8.0, '{"item9_positive":true}', 0)
-    assert meta["rows.sessions"] == "3" and meta["schema_version"] == "1"
+    assert meta["rows.sessions"] == "3" and meta["schema_version"] == "2"
 
 
 def test_resync_without_changes_keeps_the_file(seeder: Any, run_job: RunJob, home: Path) -> None:

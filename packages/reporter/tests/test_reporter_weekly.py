@@ -183,6 +183,23 @@ def test_item9_alert_only_in_the_week_it_was_endorsed(
     assert "<tr><th>Clients with PHQ-9 item 9 endorsed</th><td>0</td></tr>" in summary
 
 
+def test_unreadable_answers_are_shown_and_item9_is_never_negative(
+    week_seeder: Any, run_job: RunJob, home: Path
+) -> None:
+    week_seeder.measurement(
+        "b1", "blair@example.test", "phq9", "2026-03-11T10:00:00Z", 10.125, "moderate",
+        item9=None, invalid=["phq9_3", "phq9_9"],
+    )  # fmt: skip
+    create_views(week_seeder.warehouse)
+    run_job(jobs.generate_weekly_report, week=WEEK)
+    html = (report_dir(home) / "client_c-0002.html").read_text()
+    assert "PHQ-9 item 9 unreadable — check with the client" in html
+    assert "<li>2026-03-11, Patient Health Questionnaire-9 (PHQ-9): item 3, item 9</li>" in html
+    assert "PHQ-9 item 9 endorsed" not in html
+    alex = (report_dir(home) / "client_c-0001.html").read_text()
+    assert "unreadable" not in alex and "could not be read" not in alex
+
+
 def test_names_are_escaped(week_seeder: Any, run_job: RunJob, home: Path) -> None:
     week_seeder.contact(ALEX, "<b>Alex</b> & Co", "Alex.Client@Example.test")
     run_job(jobs.generate_weekly_report, week=WEEK)
@@ -374,6 +391,26 @@ def test_send_over_starttls_then_no_resend_then_resend(
     for row in sent:
         assert "Alex" not in str(row["payload"]) and "@" not in str(row["payload"])
     assert "s3cret-synthetic" not in caplog.text
+
+
+def test_a_warehouse_rebuilt_from_backups_does_not_resend(
+    week_seeder: Any, run_job: RunJob, smtp_server: Inbox, home: Path
+) -> None:
+    from lorchestra.backup import read_backup
+    from lorchestra.stack_clients.event_client import apply_rows
+
+    assert run_job(jobs.generate_weekly_report, week=WEEK, send=True)["reports_sent"] == 1
+    warehouse = week_seeder.warehouse
+    # The event log lost, as when the DuckDB file is rebuilt: only its backups are left.
+    warehouse.execute("DELETE FROM event_log WHERE TRUE")
+    backups = sorted((home / "backup" / "events").rglob("run_*.jsonl"))
+    assert backups
+    for path in backups:
+        for spec, rows in read_backup(path, 1000):
+            apply_rows(warehouse, spec, rows, backup=False)
+    again = run_job(jobs.generate_weekly_report, week=WEEK, send=True)
+    assert (again["reports_sent"], again["skipped_already_sent"]) == (0, 1)
+    assert len(smtp_server.messages) == 1
 
 
 def test_send_without_settings_fails_before_writing(

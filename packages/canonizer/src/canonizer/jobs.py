@@ -7,8 +7,11 @@ transform version changed since they were last canonicalised (``full=True`` take
 the transform in batches, and writes through lorchestra's batched upsert with lineage (source
 idem_key, transform_ref, source payload hash). Rejections are recorded in
 ``canonical_rejections`` with a reason that names field and rule only, so a rejected object is
-not retried until its payload or the transform changes. This module is the plugin layer: it
-imports the lorchestra host API; the transforms themselves never do.
+not retried until its payload or the transform changes; a rejection is deleted once its object
+canonicalises from its current payload. A raw change that leaves the canonical output as it was
+counts as ``unchanged`` and moves the canonical row's source hash, so it is not read again.
+This module is the plugin layer: it imports the lorchestra host API; the transforms themselves
+never do.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from lorchestra.api import LorchestraError, NotPHI, Warehouse, current_run, emit
 
 Row = dict[str, Any]
 READ_BATCH = 5_000
+#: Where a run's rejections can be read (ids and reasons only), named in its event.
+REJECTIONS_QUERY = (
+    "SELECT source_idem_key, transform_ref, reason FROM canonical_rejections ORDER BY 1"
+)
 
 
 # Lane -> routes, from routes.json (see canonizer.routing): data, not code.
@@ -46,6 +53,24 @@ WHERE r.source_system = @source_system
            AND (x.idem_key IS NULL OR x.source_payload_hash != r.payload_hash
                 OR x.transform_ref != @ref)))
 ORDER BY r.idem_key
+"""
+
+# A raw change that leaves the canonical output as it was is written as "unchanged", which
+# moves nothing but last_seen; the source hash is moved here so the object is not read again.
+_MOVE_SOURCE_HASH_SQL = """
+UPDATE canonical_objects T SET source_payload_hash = S.payload_hash
+FROM raw_objects S
+WHERE T.source_idem_key = S.idem_key AND T.idem_key IN UNNEST(@keys)
+  AND T.transform_ref = @ref AND COALESCE(T.source_payload_hash, '') != S.payload_hash
+"""
+
+# A rejection is stale once its object canonicalises from the raw payload it has now.
+_STALE_REJECTIONS_SQL = """
+DELETE FROM canonical_rejections X
+WHERE X.transform_ref = @ref AND EXISTS (
+  SELECT 1 FROM canonical_objects C JOIN raw_objects R ON R.idem_key = C.source_idem_key
+  WHERE C.idem_key = X.idem_key AND C.transform_ref = X.transform_ref
+    AND C.source_payload_hash = R.payload_hash)
 """
 
 
@@ -87,15 +112,23 @@ def run_routes(
                 for name, value in result.counts().items():
                     if name != "rejected":
                         totals[name] += value
+                if result.counts()["unchanged"]:
+                    keys = [row["idem_key"] for row in good]
+                    bq_client.execute(_MOVE_SOURCE_HASH_SQL, {"keys": keys, "ref": info.ref})
             if bad:
                 upsert(bq_client, "canonical_rejections", bad, emit_event=False)
+        if not dry_run:
+            bq_client.execute(_STALE_REJECTIONS_SQL, {"ref": info.ref})
     counts: dict[str, Any] = {
         name: totals[name] for name in ("processed", "inserted", "updated", "unchanged", "rejected")
     }
     if reasons:
         counts["rejected_by_reason"] = dict(reasons)
     if not dry_run:
-        emit(bq_client, "canonize.completed", "canonizer", counts)
+        where = (
+            {"rejections": f'lorchestra sql "{REJECTIONS_QUERY}"'} if totals["rejected"] else {}
+        )
+        emit(bq_client, "canonize.completed", "canonizer", {**counts, **where})
     return counts
 
 

@@ -227,6 +227,9 @@ class BoundResponses:
     instrument_id: str
     responses: list[int | None]
     difficulty: int | None
+    # Items whose answer was given but could not be read (no option matches, not text, given
+    # twice): scored as missing, and said so in the measurement's flags.
+    invalid: tuple[str, ...] = ()
 
 
 def map_answers(
@@ -251,14 +254,18 @@ def map_answers(
         question_for = {question.item: question.question_id for question in part.items}
         options = {normalize_option(o.text): o.value for o in part.options}
         responses: list[int | None] = []
+        invalid: list[str] = []
         for item in definition.items:
             question_id = question_for[item.id]
             bound_questions.add(question_id)
+            reported = len(diagnostics)
             responses.append(
                 _answer_value(
                     question_id, item.id, definition, options, by_question, counts, diagnostics
                 )
             )
+            if len(diagnostics) > reported:
+                invalid.append(item.id)
         difficulty: int | None = None
         if part.difficulty is not None:
             question_id = part.difficulty.question_id
@@ -266,6 +273,7 @@ def map_answers(
             difficulty_options = {
                 normalize_option(o.text): o.value for o in part.difficulty.options
             }
+            reported = len(diagnostics)
             difficulty = _answer_value(
                 question_id,
                 part.difficulty.item,
@@ -275,7 +283,9 @@ def map_answers(
                 counts,
                 diagnostics,
             )
-        results.append(BoundResponses(definition.id, responses, difficulty))
+            if len(diagnostics) > reported:
+                invalid.append(part.difficulty.item)
+        results.append(BoundResponses(definition.id, responses, difficulty, tuple(invalid)))
     for question_id in sorted(set(by_question) - bound_questions):
         diagnostics.append(
             Diagnostic(

@@ -1,24 +1,29 @@
 """final_form's lorchestra jobs: score canonical questionnaire responses into the warehouse.
 
-``score_measurements`` reads canonical ``questionnaire_response`` objects that are new or
-changed since they were last scored (``full=True`` rescores everything, e.g. after an
-instrument definition changes version), builds rows with :func:`final_form.rows.build_rows`,
-and writes ``measurement_events`` and ``observations`` through lorchestra's batched upsert.
-Bindings are the packaged ones plus the practice's own ``<home>/bindings/*.json``. A broken
-binding file is skipped and counted per file (``binding_errors``; ``doctor`` and ``forms
-check`` say why), never stopping other forms. Responses of a form no binding covers are counted
-per form (``unbound``, ``unbound_forms``) and left pending, so the first run after a binding is
-added scores them.
-It emits one ``measurement.scored`` event with counts, never answers. This module is the
-plugin layer: it imports the lorchestra host API; the scoring engine never does.
+``score_measurements`` scores what is pending, per (response, instrument, binding version,
+instrument version): a response is read again when one of the instruments its form's binding
+carries has no measurement for the response's current payload, or has one from another binding
+or instrument version. So ``score_phq9`` followed by ``score_measurements`` still writes GAD-7,
+and a binding added or changed later scores old responses, without ``--full`` (which rescores
+everything). Bindings are the packaged ones plus the practice's own
+``<home>/bindings/*.json``; a broken binding file is skipped and counted per file
+(``binding_errors``; ``doctor`` and ``forms check`` say why), never stopping other forms.
+Responses of a form no binding covers are counted per form (``unbound``, ``unbound_forms``) and
+left pending. Rows are built with :func:`final_form.rows.build_rows` and written to
+``measurement_events`` and ``observations`` through lorchestra's batched upsert, then one
+``measurement.scored`` event carries the counts, never answers. This module is the plugin
+layer: it imports the lorchestra host API; the scoring engine never does.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Annotated, Any
 
+from final_form.binding import BindingRegistry
 from final_form.home_bindings import LoadedBindings, load_bindings
+from final_form.registry import default_registry
 from final_form.rows import build_rows
 from lorchestra.api import (
     LorchestraError,
@@ -32,13 +37,25 @@ from lorchestra.api import (
 
 READ_BATCH = 2_000
 
-_PENDING_SQL = """
+# One row per response with what is already scored for its current payload; which instruments
+# are still owed is decided in Python, against the bindings installed now.
+_SCORED_SQL = """
+SELECT c.idem_key, JSON_VALUE(c.payload, '$.form_id') AS form_id,
+       STRING_AGG(CONCAT(m.instrument_id, '@', COALESCE(m.instrument_version, ''), '/',
+                         COALESCE(m.binding_id, ''), '@', COALESCE(m.binding_version, '')),
+                  ',') AS scored
+FROM canonical_objects c
+LEFT JOIN measurement_events m
+  ON m.source_idem_key = c.idem_key AND m.source_payload_hash = c.payload_hash
+WHERE c.canonical_kind = 'questionnaire_response'
+GROUP BY c.idem_key, JSON_VALUE(c.payload, '$.form_id')
+ORDER BY c.idem_key
+"""
+
+_PAYLOADS_SQL = """
 SELECT c.idem_key, c.payload, c.payload_hash
 FROM canonical_objects c
-WHERE c.canonical_kind = 'questionnaire_response'
-  AND (@full OR NOT EXISTS (
-        SELECT 1 FROM measurement_events m
-        WHERE m.source_idem_key = c.idem_key AND m.source_payload_hash = c.payload_hash))
+WHERE c.canonical_kind = 'questionnaire_response' AND c.idem_key IN UNNEST(@keys)
 ORDER BY c.idem_key
 """
 
@@ -54,7 +71,7 @@ def score_measurements(
     diagnostics: Counter[str] = Counter()
     unbound: Counter[str] = Counter()
     loaded = _bindings()
-    for batch in bq_client.iter_query(_PENDING_SQL, {"full": full}, batch_size=READ_BATCH):
+    for batch in _pending(bq_client, loaded.registry, instrument, full, unbound):
         events: list[dict[str, Any]] = []
         observations: list[dict[str, Any]] = []
         for row in batch:
@@ -64,13 +81,12 @@ def score_measurements(
             except ValueError:
                 totals["malformed"] += 1
                 continue
-            if any(d.get("code") == "unknown_form" for d in built.diagnostics):
-                unbound[str(row["payload"].get("form_id"))] += 1
             diagnostics.update(str(d.get("code", "diagnostic")) for d in built.diagnostics)
             for event in built.measurement_events:
                 if instrument and event["instrument_id"] != instrument:
                     continue
                 events.append({**_timestamps(event), "source_payload_hash": row["payload_hash"]})
+                totals["invalid_answers"] += len(event["flags"].get("invalid_items", ()))
             wanted = {e["event_key"] for e in events}
             observations.extend(
                 _timestamps(o) for o in built.observations if o["event_key"] in wanted
@@ -87,6 +103,7 @@ def score_measurements(
         "responses",
         "scored",
         "malformed",
+        "invalid_answers",
         "events_inserted",
         "events_updated",
         "events_unchanged",
@@ -127,6 +144,54 @@ def _bindings() -> LoadedBindings:
 
 def _file_of(error: str) -> str:
     return error.split(":", 1)[0].rsplit("/", 1)[-1]
+
+
+def expected_signatures(
+    bindings: BindingRegistry, instrument: str | None = None
+) -> dict[str, set[str]]:
+    """Per bound form id, the ``instrument@version/binding@version`` a response of it is owed."""
+    registry = default_registry()
+    owed: dict[str, set[str]] = {}
+    for form_id in bindings.form_ids():
+        binding = bindings.for_form(form_id)
+        assert binding is not None  # form_ids() lists only bound forms
+        owed[form_id] = {
+            f"{part.instrument}@{registry.get(part.instrument).version}/"
+            f"{binding.id}@{binding.version}"
+            for part in binding.instruments
+            if instrument is None or part.instrument == instrument
+        }
+    return owed
+
+
+def _pending(
+    bq_client: Warehouse,
+    bindings: BindingRegistry,
+    instrument: str | None,
+    full: bool,
+    unbound: Counter[str],
+) -> Iterator[list[dict[str, Any]]]:
+    """Batches of responses (idem_key, payload, payload_hash) with a measurement owed.
+
+    Responses of a form no binding covers are counted per form in ``unbound`` and left pending
+    (not read), so the first run after a binding is added scores them.
+    """
+    owed = expected_signatures(bindings, instrument)
+    keys: list[str] = []
+    for batch in bq_client.iter_query(_SCORED_SQL, batch_size=READ_BATCH * 5):
+        for row in batch:
+            form_id = str(row["form_id"])
+            if form_id not in owed:
+                unbound[form_id] += 1
+                if not full:
+                    continue
+            wanted = owed.get(form_id, set())
+            scored = set(filter(None, str(row["scored"] or "").split(",")))
+            if full or not wanted <= scored:
+                keys.append(row["idem_key"])
+    for start in range(0, len(keys), READ_BATCH):
+        chunk = keys[start : start + READ_BATCH]
+        yield bq_client.query(_PAYLOADS_SQL, {"keys": chunk})
 
 
 def _timestamps(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,10 @@ on the same input gives byte-identical rows with the same keys (``event_key`` is
 A malformed envelope (a required key missing or of the wrong type, an unparsable or
 zone-less ``submitted_at``) raises ``ValueError`` naming the field; problems in the content
 (an unbound form, an unknown answer, no subject identifier) become diagnostics, and the
-diagnostics never contain answer text or respondent details.
+diagnostics never contain answer text or respondent details. An answer that was given but
+could not be read (out of range, not an option of the item, the wrong type, given twice) is
+scored as missing under the instrument's published missing-item rule and listed by item id in
+the event's ``flags.invalid_items``, so it is never silently prorated.
 """
 
 from __future__ import annotations
@@ -79,6 +82,10 @@ def build_rows(
         event_key = f"{idem_key}#{definition.id}"
         observations = _observations(definition, part, score, event_key, subject_id, occurred_at)
         primary = "total" if "total" in score.scales else definition.scales[0].id
+        flags: dict[str, Any] = dict(score.flags)
+        if part.invalid:
+            # Never a silent missing item: the ids of the answers that could not be read.
+            flags["invalid_items"] = list(part.invalid)
         event: Row = {
             "event_key": event_key,
             "source_idem_key": idem_key,
@@ -92,7 +99,7 @@ def build_rows(
             "band": score.bands.get(primary),
             "scales": dict(score.scales),
             "bands": dict(score.bands),
-            "flags": dict(score.flags),
+            "flags": flags,
             "n_missing": score.n_missing,
             "prorated": score.prorated,
             "functional_difficulty": score.functional_difficulty,

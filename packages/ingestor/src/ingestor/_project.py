@@ -162,6 +162,7 @@ def run_meltano(project: Path, args: Sequence[str], env: Mapping[str, str],
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=project, env=dict(env), stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        guard = _guard(process.pid)
         try:
             code: int | None = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -170,7 +171,46 @@ def run_meltano(project: Path, args: Sequence[str], env: Mapping[str, str],
         except BaseException:
             _kill_group(process)  # e.g. Ctrl-C: the new session would not get the signal
             raise
+        finally:
+            _stand_down(guard)
         return code, _read_tail(log)
+
+
+# The guard: a tiny process that waits for end-of-file on a pipe only we hold the write end of.
+# If we die in any way (kill -9 included) the kernel closes it and the guard stops Meltano's
+# whole process group (Meltano, the tap, the target) — TERM, then KILL after 5 s — so nothing
+# keeps reading a source or writing an extract for a run that no longer exists.
+_GUARD_CODE = """
+import os, signal, sys, time
+group = int(sys.argv[1])
+sys.stdin.buffer.read()
+for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 0.0)):
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        break
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            sys.exit(0)
+        time.sleep(0.1)
+"""
+
+
+def _guard(group: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", _GUARD_CODE, str(group)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stand_down(guard: subprocess.Popen[bytes]) -> None:
+    """The run is over and reaped: stop the guard without letting it signal anything."""
+    guard.kill()
+    guard.wait()
+    if guard.stdin is not None:
+        guard.stdin.close()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

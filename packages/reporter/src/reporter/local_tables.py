@@ -145,7 +145,7 @@ _TIMESERIES_COLUMNS = _cols(
     "instrument_version TEXT, scale_id TEXT, occasion INTEGER, occurred_at TIMESTAMP, "
     "score REAL, band TEXT, "
     "change_from_previous REAL, change_from_first REAL, item9_positive BOOLEAN, "
-    "n_missing INTEGER, prorated BOOLEAN"
+    "invalid_items TEXT, n_missing INTEGER, prorated BOOLEAN"
 )
 _SNAPSHOT_COLUMNS = _cols(
     "subject_id TEXT, contact_id TEXT, week_start DATE, iso_year INTEGER, iso_week INTEGER, "

@@ -120,7 +120,7 @@ def build_alert(
     contact_id = f" (contact {contact['contact_id']})" if contact else ""
     when = str(row["occurred_at"] or "unknown time").replace("T", " ").replace("Z", " UTC")
     if row["item9_positive"] is None:
-        answer = "unreadable: the answer could not be read; check the form response"
+        answer = "unreadable — check with the client (the answer could not be read)"
     else:
         value = row["item9_value"]
         number = "" if value is None else f" ({float(value):g})"

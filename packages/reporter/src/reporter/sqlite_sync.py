@@ -28,7 +28,7 @@ from lorchestra.api import PRIVATE_FILE, Warehouse, fsync_dir, private_dir
 from reporter.local_tables import LOCAL_TABLES, SQLITE_TYPES, LocalTable, fetch
 
 DB_NAME = "local.db"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: measurement_timeseries.invalid_items
 STALE_TEMP_SECONDS = 3600
 
 

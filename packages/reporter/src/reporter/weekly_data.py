@@ -146,6 +146,11 @@ class ClientWeek:
     # Dates this week on which PHQ-9 item 9 (thoughts of death or self-harm) was endorsed: the
     # report puts them first, whatever the total score says.
     item9_dates: list[str] = field(default_factory=list)
+    # Administrations this week with answers that could not be read (scored as missing under
+    # the published rule): {"date", "instrument_id", "item_ids"}; and the dates on which PHQ-9
+    # item 9 itself could not be read, which the report puts beside the endorsed ones.
+    invalid_answers: list[Row] = field(default_factory=list)
+    item9_unreadable_dates: list[str] = field(default_factory=list)
 
     @property
     def contact_id(self) -> str:
@@ -173,6 +178,23 @@ class PracticeWeek:
     @property
     def awaiting_more(self) -> int:
         return self.awaiting_total - len(self.awaiting)
+
+
+def _unreadable(history: list[Row], week: IsoWeek) -> dict[str, list[Any]]:
+    """This week's administrations with unreadable answers, and the unreadable item-9 dates."""
+    events: dict[str, Row] = {}
+    for row in history:
+        if row.get("invalid_items") and week.contains(row["occurred_at"]):
+            events[row["event_key"]] = {
+                "date": str(row["occurred_at"])[:10],
+                "instrument_id": row["instrument_id"],
+                "item_ids": str(row["invalid_items"]).split(","),
+            }
+    listed = sorted(events.values(), key=lambda e: (e["date"], e["instrument_id"]))
+    item9 = sorted(
+        {e["date"] for e in listed if e["instrument_id"] == "phq9" and "phq9_9" in e["item_ids"]}
+    )
+    return {"invalid_answers": listed, "item9_unreadable_dates": item9}
 
 
 def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) -> PracticeWeek:
@@ -237,6 +259,7 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
                         if r.get("item9_positive") is True and week.contains(r["occurred_at"])
                     }
                 ),
+                **_unreadable(history, week),
             )
         )
     practice = PracticeWeek(

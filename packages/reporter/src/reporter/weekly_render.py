@@ -150,6 +150,7 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _number
     env.filters["signed"] = lambda v: _number(v, signed=True)
     env.filters["day"] = lambda v: "" if not v else str(v)[:10]
+    env.filters["instrument"] = lambda v: instrument_info(str(v)).name
     env.filters["money"] = lambda row: money(row.get("amount_minor"), row.get("currency"))
     env.filters["percent"] = lambda v: "—" if v is None else f"{100 * v:.0f}%"
     return env

@@ -31,10 +31,12 @@ class _Pings(FakeApi):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stall_seconds = 0.0  # the next answer comes this late
+        self.reason: str | None = None  # a Google error reason for the error answers
         self.route("GET", r"/v1/pings", self._pings)
 
     def error_body(self, status: int, message: str) -> Any:
-        return {"error": {"code": status, "message": CANARY}}
+        errors = [{"domain": "usageLimits", "reason": self.reason}] if self.reason else []
+        return {"error": {"code": status, "message": CANARY, "errors": errors}}
 
     def _pings(self, request: Request) -> Response:
         with self.lock:
@@ -134,6 +136,22 @@ def test_refused_access_fails_at_once(api: _Pings, status: int) -> None:
     assert str(caught.value) == (
         f"tap-ping: the API refused access to stream pings with HTTP {status}; check the "
         "credentials/scopes in docs/sources.md.")
+    assert len(api.requests_to("/v1/pings")) == 1
+
+
+@pytest.mark.parametrize("reason", ["rateLimitExceeded", "userRateLimitExceeded"])
+def test_google_rate_limit_403s_are_retried(api: _Pings, reason: str) -> None:
+    api.reason = reason
+    api.fail_next("/v1/pings", status=403)
+    assert list(_stream(api).request_records(None)) == [{"id": "p1"}, {"id": "p2"}]
+    assert [r.status for r in api.requests_to("/v1/pings")] == [403, 200]
+
+
+def test_a_daily_quota_403_is_not_retried(api: _Pings) -> None:
+    api.reason = "dailyLimitExceeded"
+    api.fail_next("/v1/pings", status=403)
+    with pytest.raises(FatalAPIError):
+        list(_stream(api).request_records(None))
     assert len(api.requests_to("/v1/pings")) == 1
 
 

@@ -10,7 +10,8 @@
 -- change_from_previous / change_from_first are differences on the same scale (NULL on the first
 -- occasion or when a value is missing). response_key is the questionnaire response the event was
 -- scored from, so PHQ-9 and GAD-7 from one form pair up. item9_positive is PHQ-9's item-9 flag
--- (NULL for other instruments).
+-- (NULL for other instruments). invalid_items lists, comma-separated, the items whose answer
+-- could not be read and was scored as missing (NULL when every answer was readable).
 WITH events AS (
   SELECT
     event_key,
@@ -26,6 +27,7 @@ WITH events AS (
       SAFE_CAST(JSON_VALUE(flags, '$.item9_positive') AS BOOL),
       NULL
     ) AS item9_positive,
+    NULLIF(ARRAY_TO_STRING(JSON_VALUE_ARRAY(flags, '$.invalid_items'), ','), '') AS invalid_items,
     ROW_NUMBER() OVER (
       PARTITION BY subject_id, instrument_id ORDER BY occurred_at, event_key
     ) AS occasion
@@ -59,6 +61,7 @@ SELECT
     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
   )) AS change_from_first,
   item9_positive,
+  invalid_items,
   n_missing,
   prorated
 FROM scales

@@ -3,9 +3,10 @@
 It reads the common settings: `url_base` is `api_url`, requests time out after
 `request_timeout`, and a failed request is tried at most `max_retries` more times, waiting as
 `wait_generator` says (Retry-After, else jittered exponential backoff capped by
-`backoff_max_seconds`). Retried: 429, 5xx, timeouts, connection errors and resets (the same
-exception set singer-sdk retries). Authentication, and so any token request, happens inside
-the retried call. 401 and 403 fail at once with a one-line message pointing at
+`backoff_max_seconds`). Retried: 429, 5xx, Google's rate-limit 403s (`rateLimitExceeded`,
+`userRateLimitExceeded`), timeouts, connection errors and resets (the same exception set
+singer-sdk retries). Authentication, and so any token request, happens inside
+the retried call. 401 and any other 403 fail at once with a one-line message pointing at
 docs/sources.md; other 4xx fail at once too. No message or log line carries a response body,
 a token, a query string or a filled-in path (paths can hold account ids); they name the tap,
 the stream, the status and the path template.
@@ -110,6 +111,10 @@ class ApiStream(RESTStream[_T]):
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
+        if status == 403 and _rate_limited(response):
+            # Google answers a rate limit with 403 (rateLimitExceeded, userRateLimitExceeded)
+            # and asks for exponential backoff, as for 429.
+            raise RetriableAPIError(self.response_error_message(response), response)
         if status in (401, 403):
             raise FatalAPIError(
                 f"{self.tap_name}: the API refused access to stream {self.name} with HTTP "
@@ -122,6 +127,21 @@ class ApiStream(RESTStream[_T]):
     def response_error_message(self, response: requests.Response) -> str:
         return (f"{self.tap_name}: HTTP {response.status_code} {response.reason} from "
                 f"{self.path or '/'} (stream {self.name})")
+
+
+#: Google's error reasons that mean "slow down", not "no access" (Google APIs' usage-limit
+#: guide): retried like 429. A daily quota (``dailyLimitExceeded``, ``quotaExceeded``) is not.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+
+
+def _rate_limited(response: requests.Response) -> bool:
+    """Whether a 403's body names a rate limit (the body is read, never logged)."""
+    try:
+        error = response.json().get("error", {})
+        reasons = {str(e.get("reason")) for e in error.get("errors", []) if isinstance(e, dict)}
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return bool(reasons & RATE_LIMIT_REASONS)
 
 
 def _describe(exc: BaseException | None) -> str:

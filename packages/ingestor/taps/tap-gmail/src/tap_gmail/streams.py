@@ -1,4 +1,8 @@
-"""The `messages` stream: every message of one Gmail account, as users.messages.get returns it.
+"""The `messages` stream: the messages of one Gmail account, as users.messages.get returns them.
+
+"Every message" means every message outside Spam and Trash: `users.messages.list` leaves those
+out unless `includeSpamTrash=true` is sent, and this tap does not send it (nor a `q` of its own
+beyond the window and the configured `query`).
 
 Gmail's list (`users.messages.list`) gives only ids, newest first. A run therefore lists every
 id of the window first (ids are small: a million take tens of MB), then fetches the messages
