@@ -89,6 +89,17 @@ def test_daily_with_only_forms_and_stripe(home: Path, tmp_path: Path) -> None:
     assert plain.returncode == 0, plain.stderr
     assert "skipped (not configured)" in plain.stdout
 
+    # A source the practice does not have is never overdue or failing: status stays healthy.
+    status = subprocess.run([str(BIN / "lorchestra"), "status", "--json"],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert status.returncode == 0, status.stdout
+    states = {job["job_id"]: job for job in json.loads(status.stdout)["jobs"]}
+    assert states["ingest_gmail"]["status"] == "skipped" and not states["ingest_gmail"]["overdue"]
+    runs = subprocess.run([str(BIN / "lorchestra"), "runs", "list", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert "skipped" in {run["status"] for run in json.loads(runs.stdout)}
+    assert None not in {run["status"] for run in json.loads(runs.stdout)}  # none left running
+
     listed = subprocess.run([str(BIN / "lorchestra"), "connections", "list", "--json"],
                             capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     connections = {c["connection"]: c for c in json.loads(listed.stdout)}
