@@ -147,6 +147,11 @@ def _report_plan(name: str, kwargs: dict[str, Any], as_json: bool) -> None:
 def _report(outcome: RunOutcome, as_json: bool) -> None:
     if as_json:
         print_json(outcome.as_dict())
+        if not outcome.ok:  # the JSON is for scripts; the one-line error still goes to stderr
+            what = "refused its arguments" if isinstance(outcome.exception, UsageError) else (
+                f"failed (run {outcome.run_id})"
+            )
+            typer.echo(f"error: {outcome.job} {what}: {outcome.error}", err=True)
         return
     counts = " ".join(f"{k}={v}" for k, v in outcome.counts.items() if not isinstance(v, dict))
     if outcome.skipped:
