@@ -217,18 +217,20 @@ def test_one_failing_connection_never_stops_the_others(
     result = lorc(home, data, "run-job", "ingester", "extract_forms")
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()[-1]
-    assert "Extraction failed for 1 of 3 connections: forms-followup/form_response (" in message
-    assert "loaded: forms-intake/form_response (read " in message
+    assert "Extraction failed for 1 of 4 connections: forms-followup/form_response (" in message
+    assert "loaded: forms-discharge/form_response (read " in message
+    assert "forms-intake/form_response (read " in message
     loaded = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects "
                              "GROUP BY connection_name ORDER BY connection_name")
     assert loaded == [
         {"connection_name": name, "n": manifest_count(data, name)}
-        for name in ("forms-intake", "forms-wellbeing")
+        for name in ("forms-discharge", "forms-intake", "forms-wellbeing")
     ]
     outcomes = sql(home, data, "SELECT connection_name, event_type FROM event_log WHERE "
                                "event_type IN ('ingest.completed', 'ingest.failed') "
                                "ORDER BY connection_name")
     assert outcomes == [
+        {"connection_name": "forms-discharge", "event_type": "ingest.completed"},
         {"connection_name": "forms-followup", "event_type": "ingest.failed"},
         {"connection_name": "forms-intake", "event_type": "ingest.completed"},
         {"connection_name": "forms-wellbeing", "event_type": "ingest.completed"},
@@ -271,11 +273,14 @@ def test_a_record_nested_900_deep_costs_only_itself(
     result = lorc(home, data, "run-job", "ingester", "extract_forms")
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()[-1]
-    assert "Extraction failed for 1 of 3 connections: forms-followup/form_response " \
+    assert "Extraction failed for 1 of 4 connections: forms-followup/form_response " \
            "(quarantined line 3: too deep" in message
     loaded = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects "
                              "GROUP BY connection_name ORDER BY connection_name")
-    assert loaded == [{"connection_name": "forms-followup", "n": good}] + [
+    assert loaded == [
+        {"connection_name": "forms-discharge", "n": manifest_count(data, "forms-discharge")},
+        {"connection_name": "forms-followup", "n": good},
+    ] + [
         {"connection_name": name, "n": manifest_count(data, name)}
         for name in ("forms-intake", "forms-wellbeing")
     ]
