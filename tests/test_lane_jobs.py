@@ -114,16 +114,19 @@ def test_a_binding_added_later_scores_old_responses(
 ) -> None:
     import final_form.jobs as jobs
     from final_form.binding import BindingRegistry, default_bindings
+    from final_form.home_bindings import LoadedBindings
 
     shipped = default_bindings()
     intake = shipped.for_form(forms(1)[0]["formId"])
     assert intake is not None
     others = [b for f in shipped.form_ids() if (b := shipped.for_form(f)) is not intake]
-    monkeypatch.setattr(jobs, "default_bindings", lambda: BindingRegistry(others))
+    installed = jobs._bindings
+    monkeypatch.setattr(jobs, "_bindings", lambda: LoadedBindings(BindingRegistry(others)))
     load(warehouse, "google_forms", "forms-intake", "form_response", "responseId", forms(2))
     canonicalize_questionnaires(warehouse)
-    assert score_measurements(warehouse)["responses"] == 0  # the form is not bound yet
-    monkeypatch.setattr(jobs, "default_bindings", default_bindings)
+    before = score_measurements(warehouse)
+    assert before["responses"] == 0 and before["unbound"] == 2  # the form is not bound yet
+    monkeypatch.setattr(jobs, "_bindings", installed)  # the binding arrives
     later = score_measurements(warehouse)
     assert later["responses"] == 2 and later["events_inserted"] > 0
 
