@@ -63,7 +63,11 @@ def test_wheels_install_and_run_outside_the_repository() -> None:
                if not k.startswith(("LORCHESTRA_", "PYTHON", "VIRTUAL_ENV", "UV_"))}
         _run(["make", "-C", str(REPO), "dist", f"DIST={dist}"], REPO, env)
         wheels = sorted(p.name for p in dist.glob("*.whl"))
-        assert len(wheels) == len(list(dist.glob("*.tar.gz"))) == 12, wheels
+        # One wheel and one sdist per distribution: the core, each package, each Singer tap.
+        distributions = 1 + len(list(REPO.glob("packages/*/pyproject.toml"))) + len(
+            list(REPO.glob("packages/ingestor/taps/*/pyproject.toml"))
+        )
+        assert len(wheels) == len(list(dist.glob("*.tar.gz"))) == distributions == 13, wheels
 
         venv = root / "venv"
         _run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], root, env)
