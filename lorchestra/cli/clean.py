@@ -10,6 +10,8 @@ Nothing lorchestra cannot make again (raw_objects, event_log, backups) is ever t
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,6 +22,7 @@ from lorchestra.cli._common import handle_errors, prepare_home, settings, use_na
 if TYPE_CHECKING:
     from lorchestra.config import Settings
     from lorchestra.pipelines import Step
+    from lorchestra.warehouse.base import Warehouse
 
 # What the reporter writes into the data home, all of it rebuilt by `run daily`.
 LOCAL_OUTPUTS = ("local.db", "local_views", "reports")
@@ -40,29 +43,57 @@ def local_outputs(home: Path) -> list[Path]:
 
 
 def empty_derived(current: Settings) -> list[str]:
-    """Delete every row of every derived table, under the run lock."""
-    from lorchestra.run_lock import hold_run_lock
-    from lorchestra.warehouse import open_warehouse
+    """Delete every row of every derived table, under the run lock.
+
+    The rows' write times are copied aside first: `rebuild` gives every row it makes again
+    unchanged the times it had (:func:`restore_times`).
+    """
+    from lorchestra.warehouse.kept_times import keep_write_times
     from lorchestra.warehouse.registry import installed_tables
 
     tables = installed_tables()
     names = derived_tables()
+    with _derived_warehouse(current) as warehouse:
+        warehouse.ensure_tables([tables[name] for name in names])
+        keep_write_times(warehouse, [tables[name] for name in names])
+        for name in names:
+            warehouse.execute(f"DELETE FROM {name} WHERE TRUE")
+    return names
+
+
+def restore_times(current: Settings) -> None:
+    """Give the rows a rebuild made again unchanged the write times they had before it."""
+    from lorchestra.warehouse.kept_times import restore_write_times
+    from lorchestra.warehouse.registry import installed_tables
+
+    tables = installed_tables()
+    with _derived_warehouse(current) as warehouse:
+        restore_write_times(warehouse, [tables[name] for name in derived_tables()])
+
+
+@contextmanager
+def _derived_warehouse(current: Settings) -> Iterator[Warehouse]:
+    from lorchestra.run_lock import hold_run_lock
+    from lorchestra.warehouse import open_warehouse
+
     home = prepare_home(current)
     with hold_run_lock(home, wait_s=current.duckdb.lock_timeout):
         warehouse = open_warehouse(current)
         try:
-            warehouse.ensure_tables([tables[name] for name in names])
-            for name in names:
-                warehouse.execute(f"DELETE FROM {name} WHERE TRUE")
+            yield warehouse
         finally:
             warehouse.close()
-    return names
 
 
 @handle_errors
 def clean_command(
     derived: Annotated[
-        bool, typer.Option("--derived", help="Empty every derived table (rebuilt from raw).")
+        bool,
+        typer.Option(
+            "--derived",
+            help="Empty every derived table (`lorchestra rebuild` fills them again from raw, "
+            "rows that come back unchanged with the times they had).",
+        ),
     ] = False,
     local: Annotated[
         bool, typer.Option("--local", help="Delete local.db, the markdown files, the reports.")
@@ -110,7 +141,8 @@ def rebuild_command(dry_run: DryRun = False) -> None:
     """Empty the derived tables, then run every step of daily but ingestion to fill them again.
 
     Canonical objects, scores, projections and reports come back from raw_objects exactly as
-    they were (the same rows, keys and payloads).
+    they were: the same rows, keys and payloads, and a row that comes back unchanged keeps the
+    times it was first and last written.
     """
     from lorchestra.cli.pipelines import run_target
 
@@ -120,9 +152,14 @@ def rebuild_command(dry_run: DryRun = False) -> None:
     if dry_run:
         for name in derived_tables():
             typer.echo(f"would empty table {name}")
-    else:
-        empty_derived(settings())
-    run_target("daily", dry_run=dry_run, keep=keep)
+        run_target("daily", dry_run=True, keep=keep)
+        return
+    current = settings()
+    empty_derived(current)
+    try:
+        run_target("daily", keep=keep)
+    finally:
+        restore_times(current)
 
 
 def _remove_namespace(name: str, dry_run: bool) -> None:

@@ -68,6 +68,10 @@ class TableSpec:
     # Rebuilt from raw_objects by the package's own jobs: `lorchestra clean --derived` empties
     # it and `lorchestra rebuild` fills it again.
     derived: bool = False
+    # Columns set to the time of the write, not derived from the data (e.g. a canonicalisation
+    # time). With the insert-only and touched columns they are the row's write times, which
+    # `lorchestra rebuild` keeps for every row it makes again unchanged.
+    write_times: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -86,6 +90,9 @@ class TableSpec:
                 object.__setattr__(self, "touch", (LAST_SEEN,))
             if not cluster_by:
                 cluster_by = (self.key,)
+        unknown = [n for n in self.write_times if n not in names]
+        if unknown:
+            raise ValueError(f"Table {self.name}: write time {unknown[0]!r} is not a column.")
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"Table {self.name}: column(s) {', '.join(duplicates)} repeated.")
@@ -107,6 +114,11 @@ class TableSpec:
         """Columns rewritten when the payload hash changes."""
         skip = {self.key, *self.insert_only, *self.touch}
         return tuple(name for name in self.column_names if name not in skip)
+
+    @property
+    def kept_times(self) -> tuple[str, ...]:
+        """The write-time columns a rebuild carries over: insert-only, touched and declared."""
+        return tuple(dict.fromkeys((*self.insert_only, *self.touch, *self.write_times)))
 
     def column(self, name: str) -> Column:
         for column in self.columns:

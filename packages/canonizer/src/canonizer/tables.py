@@ -17,6 +17,7 @@ CANONICAL_OBJECTS = TableSpec(
     references={"source_idem_key": "raw_objects.idem_key"},
     description="Canonical objects derived from raw objects, with lineage.",
     derived=True,
+    write_times=("canonicalized_at",),
 )
 
 CANONICAL_REJECTIONS = TableSpec(
