@@ -175,6 +175,7 @@ def _raw(key: str, body: str, seen: datetime) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encrypted", [False, True])
 def test_prune_keeps_the_newest_copy_of_every_object(
     home: Path, tmp_path: Path, encrypted: bool

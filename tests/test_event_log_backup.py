@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 
 
@@ -27,6 +29,7 @@ def event_ids(home: Path) -> list[str]:
     return [row["event_id"] for row in json.loads(done.stdout)]
 
 
+@pytest.mark.slow
 def test_replaying_every_backup_restores_event_log(tmp_path: Path) -> None:
     home = tmp_path / "home"
     for package, job in (("canonizer", "canonicalize_questionnaires"),

@@ -59,6 +59,7 @@ def lorc(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           env=env, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
 def test_draft_binding_refuses_and_writes_incomplete_drafts_aside(
     warehouse: Warehouse, home: Path, tmp_path: Path

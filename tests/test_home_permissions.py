@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 
 
@@ -29,6 +31,7 @@ def home_files(home: Path) -> dict[str, str]:
     return {"status": rows["home files"]["status"], "detail": rows["home files"]["detail"]}
 
 
+@pytest.mark.slow
 def test_a_run_restores_what_it_finds_and_writes(home: Path) -> None:
     assert lorc(home, "init").returncode == 0
     assert lorc(home, "run-job", "reporter", "create_projections").returncode == 0
@@ -44,6 +47,7 @@ def test_a_run_restores_what_it_finds_and_writes(home: Path) -> None:
     assert "permissions" not in quiet.stderr  # nothing loose any more, nothing said
 
 
+@pytest.mark.slow
 def test_doctor_lists_loose_entries_and_fix_repairs_them(home: Path) -> None:
     assert lorc(home, "init").returncode == 0
     (home / "lorchestra.duckdb").chmod(0o644)

@@ -70,6 +70,7 @@ def _assert_clean(text: str, where: str) -> None:
         assert needle not in text, f"{needle!r} found in {where}"
 
 
+@pytest.mark.slow
 def test_canary_reaches_no_log_event_or_terminal(canary_home: tuple[Path, list[str]]) -> None:
     home, outputs = canary_home
     for (package, job, option), output in zip(CASES, outputs, strict=True):

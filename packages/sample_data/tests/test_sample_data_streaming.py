@@ -16,6 +16,8 @@ import sys
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 import sample_data
 
 _CHILD = """
@@ -38,6 +40,7 @@ print(json.dumps({"small_kb": rss_small, "big_kb": rss_big,
 SIZE = 200_000
 
 
+@pytest.mark.slow
 def test_200k_records_stream_in_flat_memory(tmp_path: Path) -> None:
     halves = ["gmail,exchange", "google_forms,dataverse,stripe"]
     children = [
