@@ -42,6 +42,26 @@ class StatusLine:
         return f"{self.status.upper()} {self.check}: {self.detail}"
 
 
+def with_package_lines(ok: bool, verdict: str, lines: list[StatusLine]) -> tuple[bool, str]:
+    """``status``'s health and verdict once the packages' ``fail`` lines are counted in."""
+    failed = [line for line in lines if line.failed]
+    if not failed:
+        return ok, verdict
+    names = ", ".join(dict.fromkeys(line.check for line in failed))
+    said = f"{len(failed)} package line(s) failed ({names})."
+    return False, ("UNHEALTHY: " + said) if ok else f"{verdict.rstrip('.')}; {said}"
+
+
+def print_lines(lines: list[StatusLine]) -> None:
+    """One line each, as written (control characters dropped, no markup, never wrapped)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(soft_wrap=True, highlight=False)
+    for line in lines:
+        console.print(Text(str(line)))
+
+
 def package_status(warehouse: Warehouse, home: Path) -> list[StatusLine]:
     """Every ``lorchestra.status`` function's lines, by entry-point name."""
     lines: list[StatusLine] = []

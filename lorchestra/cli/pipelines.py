@@ -178,7 +178,7 @@ def status_command(as_json: JsonFlag = False) -> None:
     Below, what installed packages say needs attention (e.g. questionnaire responses that are
     not scored for want of a binding); a package's ``fail`` line also makes it exit 1.
     """
-    from lorchestra.cli.package_status import package_status
+    from lorchestra.cli.package_status import package_status, print_lines, with_package_lines
     from lorchestra.definitions import load_catalog
     from lorchestra.health import load_health
     from lorchestra.pipelines import describe_changes
@@ -193,13 +193,7 @@ def status_command(as_json: JsonFlag = False) -> None:
         lines = package_status(warehouse, home)
     finally:
         warehouse.close()
-    failed_lines = [line for line in lines if line.failed]
-    ok = health.ok and not failed_lines
-    verdict = health.verdict()
-    if failed_lines:
-        names = ", ".join(dict.fromkeys(line.check for line in failed_lines))
-        verdict = ("UNHEALTHY: " if health.ok else verdict.rstrip(".") + "; ") + (
-            f"{len(failed_lines)} package line(s) failed ({names}).")
+    ok, verdict = with_package_lines(health.ok, health.verdict(), lines)
     if as_json:
         print_json({**health.as_dict(), "ok": ok, "verdict": verdict,
                     "packages": [line.as_dict() for line in lines]})
@@ -226,8 +220,7 @@ def status_command(as_json: JsonFlag = False) -> None:
                 columns=("name", "severity", "count", "status", "error"),
                 title=f"data checks that found something ({when})",
             )
-        for line in lines:
-            typer.echo(str(line))
+        print_lines(lines)
         typer.echo(verdict)
     if not ok:
         raise typer.Exit(1)
