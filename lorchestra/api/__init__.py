@@ -34,7 +34,7 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
 - **cli_command / command_settings / command_home / command_warehouse / print_rows /
   print_json** — for a package's command group (``lorchestra.commands``: a ``typer.Typer`` app
   added under the entry-point name); **Finding** — what a ``lorchestra.doctor`` function
-  returns to ``doctor``.
+  returns to ``doctor``, and a ``lorchestra.status`` function to ``status``.
 
 Packages also contribute named queries (``lorchestra.queries``: a module whose directory holds
 ``.sql`` files) and job definitions and pipeline steps (``lorchestra.definitions``); see

@@ -43,7 +43,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Finding:
-    """One line a package's ``lorchestra.doctor`` function reports to ``doctor``.
+    """One line a package's ``lorchestra.doctor`` (or ``lorchestra.status``) function reports.
 
     ``status`` is ``ok``, ``warn`` (shown, does not fail doctor) or ``fail``; ``detail`` is one
     sentence with ids and counts only.

@@ -47,15 +47,16 @@ def package_checks(current: Settings) -> list[Check]:
     warehouse = open_warehouse(current, read_only=True)
     try:
         for ep in eps:
-            checks.extend(_run(ep, lambda check: check(warehouse, current.home)))
+            checks.extend(run_check(ep, lambda check: check(warehouse, current.home)))
     finally:
         warehouse.close()
     return checks
 
 
-def _run(ep: metadata.EntryPoint, call: Callable[[Any], Any]) -> list[Check]:
+def run_check(ep: metadata.EntryPoint, call: Callable[[Any], Any]) -> list[Check]:
+    """Load ``ep`` and ``call`` it; its findings as checks, or one failed check naming it."""
     try:
         findings = call(ep.load())
         return [(f.check, _STATUS[f.status], f.detail) for f in findings]
-    except Exception as exc:  # noqa: BLE001 - doctor reports, never crashes
+    except Exception as exc:  # noqa: BLE001 - doctor and status report, never crash
         return [(f"checks {ep.name}", False, f"{ep.value} failed: {error_summary(exc)}")]

@@ -175,7 +175,10 @@ def status_command(as_json: JsonFlag = False) -> None:
 
     Exit code 0 when every job's last run completed, none is overdue and no data check of
     severity error failed; 1 otherwise (for monitoring). Abandoned runs count as failures.
+    Below, what installed packages say needs attention (e.g. questionnaire responses that are
+    not scored for want of a binding); a package's ``fail`` line also makes it exit 1.
     """
+    from lorchestra.cli.package_status import package_status, print_lines, with_package_lines
     from lorchestra.definitions import load_catalog
     from lorchestra.health import load_health
     from lorchestra.pipelines import describe_changes
@@ -187,10 +190,13 @@ def status_command(as_json: JsonFlag = False) -> None:
     warehouse = open_warehouse(current, read_only=True)
     try:
         health = load_health(warehouse, catalog, home)
+        lines = package_status(warehouse, home)
     finally:
         warehouse.close()
+    ok, verdict = with_package_lines(health.ok, health.verdict(), lines)
     if as_json:
-        print_json(health.as_dict())
+        print_json({**health.as_dict(), "ok": ok, "verdict": verdict,
+                    "packages": [line.as_dict() for line in lines]})
     else:  # a table shows what the counts mean, not the JSON
         rows = [
             {
@@ -214,8 +220,9 @@ def status_command(as_json: JsonFlag = False) -> None:
                 columns=("name", "severity", "count", "status", "error"),
                 title=f"data checks that found something ({when})",
             )
-        typer.echo(health.verdict())
-    if not health.ok:
+        print_lines(lines)
+        typer.echo(verdict)
+    if not ok:
         raise typer.Exit(1)
 
 

@@ -98,7 +98,7 @@ extract_gmail = _source_job("gmail", "Extract Gmail messages (format=full) into 
 extract_exchange = _source_job("exchange", "Extract Microsoft Graph messages into raw_objects.")
 extract_forms = _source_job("google_forms", "Extract Google Forms responses into raw_objects.")
 extract_dataverse = _source_job(
-    "dataverse", "Extract Dataverse contacts and clinical sessions into raw_objects."
+    "dataverse", "Extract Dataverse contacts, clinical sessions and reports into raw_objects."
 )
 extract_stripe = _source_job(
     "stripe", "Extract Stripe customers, invoices, payment intents and refunds into raw_objects."

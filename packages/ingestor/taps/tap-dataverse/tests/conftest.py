@@ -35,15 +35,22 @@ def sessions() -> list[dict[str, Any]]:
     return _rows("clinical_session", "cr8f3_clientsessionid")
 
 
+@pytest.fixture(scope="session")
+def reports() -> list[dict[str, Any]]:
+    """Synthetic `cr8f3_clientreports` rows (the clinicians' reports), by modifiedon then key."""
+    return _rows("report", "cr8f3_clientreportid")
+
+
 @pytest.fixture
-def dataverse(contacts: list[dict[str, Any]],
-              sessions: list[dict[str, Any]]) -> Iterator[FakeDataverse]:
-    """A FakeDataverse serving the contacts and the sessions.
+def dataverse(contacts: list[dict[str, Any]], sessions: list[dict[str, Any]],
+              reports: list[dict[str, Any]]) -> Iterator[FakeDataverse]:
+    """A FakeDataverse serving the contacts, the sessions and the reports.
 
     Its token endpoint grants only the default scope, `<environment URL>/.default`.
     """
     with FakeDataverse({"contacts": ("contactid", contacts),
-                        "cr8f3_clientsessions": ("cr8f3_clientsessionid", sessions)}) as api:
+                        "cr8f3_clientsessions": ("cr8f3_clientsessionid", sessions),
+                        "cr8f3_clientreports": ("cr8f3_clientreportid", reports)}) as api:
         api.credentials = dataclasses.replace(api.credentials, scope=api.url + "/.default")
         yield api
 

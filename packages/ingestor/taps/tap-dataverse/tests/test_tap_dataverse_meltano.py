@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 CONTACTS = "/api/data/v9.2/contacts"
 SESSIONS = {"name": "cr8f3_clientsessions", "key": "cr8f3_clientsessionid"}
+REPORTS = {"name": "cr8f3_clientreports", "key": "cr8f3_clientreportid"}
 TOKEN = "/contoso.example/oauth2/v2.0/token"  # token_url with the tenant setting filled in
 
 
@@ -46,10 +47,17 @@ def _shifted(instant: str, seconds: int) -> str:
 
 def test_full_sync_emits_every_row_of_every_entity_set_unchanged(
         runner: MeltanoRunner, dataverse: FakeDataverse, settings: dict[str, Any],
-        contacts: list[dict[str, Any]], sessions: list[dict[str, Any]]) -> None:
-    result = run_ok(runner, {**settings, "entity_sets": [*settings["entity_sets"], SESSIONS]})
-    assert result.records == contacts + sessions  # the sample rows, @odata.etag and all
-    # One token for both streams, granted for the default scope only.
+        contacts: list[dict[str, Any]], sessions: list[dict[str, Any]],
+        reports: list[dict[str, Any]]) -> None:
+    result = run_ok(runner, {**settings,
+                             "entity_sets": [*settings["entity_sets"], SESSIONS, REPORTS]})
+    # The sample rows, @odata.etag and all: contacts, sessions and the clinicians' reports, each
+    # stream in its order (the SDK runs the streams by name).
+    by_key = {key: [r for r in result.records if key in r] for key in (
+        "contactid", "cr8f3_clientsessionid", "cr8f3_clientreportid")}
+    assert list(by_key.values()) == [contacts, sessions, reports]
+    assert len(result.records) == len(contacts) + len(sessions) + len(reports)
+    # One token for every stream, granted for the default scope only.
     assert [r.path for r in dataverse.requests if r.method == "POST"] == [TOKEN]
     pages = dataverse.requests_to(CONTACTS)
     assert len(pages) == -(-len(contacts) // 5)
@@ -60,6 +68,10 @@ def test_full_sync_emits_every_row_of_every_entity_set_unchanged(
     assert set(dataverse.prefer_headers) == {"odata.maxpagesize=5"}  # on every page
     assert len(dataverse.requests_to("/api/data/v9.2/cr8f3_clientsessions")) == -(
         -len(sessions) // 5)
+    report_pages = dataverse.requests_to("/api/data/v9.2/cr8f3_clientreports")
+    assert len(reports) > 10 and len(report_pages) == -(-len(reports) // 5)
+    assert report_pages[0].query == {"$orderby": ["modifiedon asc,cr8f3_clientreportid asc"]}
+    assert all("$skiptoken" in page.query for page in report_pages[1:])
     _never_logged(result, dataverse, contacts)
 
 

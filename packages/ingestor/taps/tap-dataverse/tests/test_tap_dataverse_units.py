@@ -22,6 +22,7 @@ from tests.support.fake_apis.dataverse import FakeDataverse
 from tests.support.fake_apis.meltano_runs import declared_settings
 
 SESSIONS = {"name": "cr8f3_clientsessions", "key": "cr8f3_clientsessionid"}
+REPORTS = {"name": "cr8f3_clientreports", "key": "cr8f3_clientreportid"}
 
 
 def _streams(settings: dict[str, Any],
@@ -128,6 +129,21 @@ def test_selected_columns_in_a_window(dataverse: FakeDataverse, settings: dict[s
         "$orderby": ["modifiedon asc,cr8f3_clientsessionid asc"],
         "$select": ["cr8f3_clientsessionid,modifiedon,cr8f3_sessiondate"]}
     assert set(dataverse.prefer_headers) == {"odata.maxpagesize=7"}
+
+
+def test_the_report_entity_set_is_a_stream_read_page_by_page(
+        dataverse: FakeDataverse, settings: dict[str, Any],
+        reports: list[dict[str, Any]]) -> None:
+    # The clinicians' reports (object type `report` in lorchestra): a custom table like the
+    # sessions, named by configuration (its entity set and key carry the publisher prefix).
+    (stream,) = _streams({**settings, "entity_sets": [REPORTS]})
+    assert stream.name == "cr8f3_clientreports" and stream.primary_keys == (
+        "cr8f3_clientreportid",)
+    assert list(stream.request_records(None)) == reports  # body, links and @odata.etag
+    pages = dataverse.requests_to("/api/data/v9.2/cr8f3_clientreports")
+    assert len(reports) > 10 and len(pages) == -(-len(reports) // 5)
+    assert [page.query.get("$skiptoken") for page in pages[1:]] == [
+        [token] for token in dataverse.skiptokens[:len(pages) - 1]]
 
 
 def test_the_window_is_the_settings_whatever_the_state(
