@@ -22,7 +22,21 @@ from canonizer._api import default_registry
 from canonizer.errors import TransformRejected
 from canonizer.mail import _headers
 
-NAMES = ["", "Jordan Holloway", "Renée Doe", "O'Brien", "Mary-Jane  Watts", "J. Smith", "a\tb"]
+NAMES = [
+    "",
+    "Jordan Holloway",
+    "Renée Doe",
+    "O'Brien",
+    "Mary-Jane  Watts",
+    "J. Smith",
+    "a\tb",
+    "José Ibáñez",
+    "Søren Ødegård",
+    "李 小龙",
+    "Zoe\u0301 Combining",
+    "under_score",
+    "Ωmega 2nd",
+]
 ADDRESSES = [
     "holloway.jordan59@example.net",
     "x+tag@mail.example.com",

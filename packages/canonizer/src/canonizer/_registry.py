@@ -120,10 +120,19 @@ def _plain_json(value: Any) -> Any:
                 raise _NotPlain
             if not key.isascii():
                 key = key.encode("utf-8", "replace").decode("utf-8")
-            out[key] = _plain_json(item)
+            # Leaves inline: most values are strings, and a call per leaf is the cost here.
+            leaf = type(item)
+            if leaf is str:
+                out[key] = item if item.isascii() else _plain_json(item)
+            elif item is None or leaf is bool or leaf is int:
+                out[key] = item
+            else:
+                out[key] = _plain_json(item)
         return out
     if kind is list:
-        return [_plain_json(item) for item in value]
+        return [
+            item if type(item) is str and item.isascii() else _plain_json(item) for item in value
+        ]
     if value is None or kind is bool or kind is int:
         return value
     if kind is float and math.isfinite(value):

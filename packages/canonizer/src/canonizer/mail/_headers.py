@@ -53,10 +53,15 @@ def _clean_phrase(value: str) -> str:
 
 
 class Headers:
-    """Raw header values by case-insensitive name, in message order."""
+    """Raw header values by case-insensitive name (the first of each name), cleaned on read."""
+
+    __slots__ = ("_first",)
 
     def __init__(self, items: Iterable[tuple[str, str]]) -> None:
-        self._items = [(name.strip().lower(), _clean_raw(value)) for name, value in items]
+        first: dict[str, str] = {}
+        for name, value in items:
+            first.setdefault(name.strip().lower(), value)
+        self._first = first
 
     @classmethod
     def from_gmail(cls, headers: object) -> Headers:
@@ -64,9 +69,11 @@ class Headers:
         items: list[tuple[str, str]] = []
         if isinstance(headers, list):
             for entry in headers:
-                if isinstance(entry, Mapping):
+                if type(entry) is dict or isinstance(entry, Mapping):
                     name, value = entry.get("name"), entry.get("value")
-                    if isinstance(name, str) and isinstance(value, str):
+                    if type(name) is str and type(value) is str:
+                        items.append((name, value))
+                    elif isinstance(name, str) and isinstance(value, str):
                         items.append((name, value))
         return cls(items)
 
@@ -77,11 +84,8 @@ class Headers:
 
     def get(self, name: str) -> str | None:
         """The first value of ``name`` (mail headers that may appear once use the first)."""
-        wanted = name.lower()
-        for key, value in self._items:
-            if key == wanted:
-                return value
-        return None
+        value = self._first.get(name.lower())
+        return None if value is None else _clean_raw(value)
 
 
 def _factory(name: str, value: str) -> Any:
@@ -89,11 +93,11 @@ def _factory(name: str, value: str) -> Any:
 
 
 # The plain forms most mail uses: "Name Words <local@domain>" or "local@domain", comma
-# separated, in ASCII atoms only (no quotes, comments, encoded words, dots in the name, groups or
-# routes). For these the stdlib parser's answer is the text itself, so it is read here directly;
+# separated; names of letters, digits, apostrophes and hyphens, addresses of ASCII atoms (no
+# quotes, comments, encoded words, dots in the name, groups or routes). For these the stdlib parser's answer is the text itself, so it is read here directly;
 # everything else goes through the stdlib parser (packages/canonizer/tests/test_fast_paths.py
 # compares the two).
-_ATOM_NAME = r"[A-Za-z0-9'\-]+(?:[ \t]+[A-Za-z0-9'\-]+)*"
+_ATOM_NAME = r"(?:[^\W_]|['\-])+(?:[ \t]+(?:[^\W_]|['\-])+)*"
 _DOT_ATOM = r"[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*"
 _ADDR_SPEC = rf"{_DOT_ATOM}@{_DOT_ATOM}"
 _PLAIN_ADDRESS_RE = re.compile(
@@ -123,6 +127,12 @@ def parse_addresses(value: str | None) -> list[dict[str, str | None]]:
     plain = _plain_addresses(value)
     if plain is not None:
         return [{"name": name or None, "email": email} for name, email in plain]
+    return [{"name": name, "email": email} for name, email in _parsed_addresses(value)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_addresses(value: str) -> tuple[tuple[str | None, str], ...]:
+    """The stdlib parser's reading (cached: a mailbox's correspondents repeat)."""
     pairs: list[tuple[str, str]]
     try:
         header = _factory("To", value)
@@ -130,14 +140,14 @@ def parse_addresses(value: str | None) -> list[dict[str, str | None]]:
     except Exception:  # the stdlib parser has raised on pathological input before
         pairs = getaddresses([value])
     comment_names = {m.group(1): m.group(2) for m in _COMMENT_NAME_RE.finditer(value)}
-    result: list[dict[str, str | None]] = []
+    result: list[tuple[str | None, str]] = []
     for display_name, addr_spec in pairs:
         email = _clean_phrase(addr_spec or "")
         if not email or email == "<>":
             continue
         name = _clean_phrase(display_name or "") or _clean_phrase(comment_names.get(email, ""))
-        result.append({"name": name or None, "email": email})
-    return result
+        result.append((name or None, email))
+    return tuple(result)
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -159,6 +169,12 @@ def decode_unstructured(value: str | None) -> str | None:
     if "=?" not in value and value.isascii() and value.isprintable():
         # No encoded word and nothing to drop: the stdlib parser would return the text as is.
         return value.strip()
+    return _decoded_unstructured(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded_unstructured(value: str) -> str:
+    """The stdlib parser's decoding, control characters dropped (cached)."""
     try:
         decoded = str(_factory("Subject", value))
     except Exception:
