@@ -13,6 +13,7 @@ the caller stays the one writer, and writes batch N while the workers transform 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -132,12 +133,10 @@ def transformed_batches(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pending: deque[tuple[Sequence[RawRow], list[Future[Result]]]] = deque()
-        batch: Sequence[RawRow] | None = first
-        while batch is not None:
+        for batch in itertools.chain([first], stream):
             pending.append((batch, _submit(pool, batch, spec, jobs)))
             if len(pending) >= IN_FLIGHT:
                 yield _collect(*pending.popleft())
-            batch = next(stream, None)
         while pending:
             yield _collect(*pending.popleft())
 

@@ -5,12 +5,13 @@ transform id; the version is the newest stable one, or the one pinned in configu
 picks the raw objects of its routes that are new, whose payload changed, or whose serving
 transform version changed since they were last canonicalised (``full=True`` takes all), runs
 the transform in batches (in ``jobs`` worker processes when there is more than one batch; see
-``canonizer._batches``), and writes, from this process alone, through lorchestra's batched upsert with lineage (source
-idem_key, transform_ref, source payload hash). Rejections are recorded in
-``canonical_rejections`` with a reason that names field and rule only, so a rejected object is
-not retried until its payload or the transform changes; a rejection is deleted once its object
-canonicalises from its current payload. A raw change that leaves the canonical output as it was
-counts as ``unchanged`` and moves the canonical row's source hash, so it is not read again.
+``canonizer._batches``), and writes, from this process alone, through lorchestra's batched
+upsert with lineage (source idem_key, transform_ref, source payload hash). Rejections are
+recorded in ``canonical_rejections`` with a reason that names field and rule only, so a
+rejected object is not retried until its payload or the transform changes; a rejection is
+deleted once its object canonicalises from its current payload. A raw change that leaves the
+canonical output as it was counts as ``unchanged`` and moves the canonical row's source hash,
+so it is not read again.
 This module is the plugin layer: it imports the lorchestra host API; the transforms themselves
 never do.
 """
@@ -18,7 +19,7 @@ never do.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -152,7 +153,7 @@ def _raw_rows(bq_client: Warehouse, params: dict[str, Any]) -> Iterator[list[Raw
 
 def _write_batch(
     bq_client: Warehouse,
-    batch: list[RawRow],
+    batch: Sequence[RawRow],
     good: list[Row],
     bad: list[Row],
     ref: str,

@@ -94,9 +94,9 @@ def _factory(name: str, value: str) -> Any:
 
 # The plain forms most mail uses: "Name Words <local@domain>" or "local@domain", comma
 # separated; names of letters, digits, apostrophes and hyphens, addresses of ASCII atoms (no
-# quotes, comments, encoded words, dots in the name, groups or routes). For these the stdlib parser's answer is the text itself, so it is read here directly;
-# everything else goes through the stdlib parser (packages/canonizer/tests/test_fast_paths.py
-# compares the two).
+# quotes, comments, encoded words, dots in the name, groups or routes). For these the stdlib
+# parser's answer is the text itself, so it is read here directly; everything else goes through
+# the stdlib parser (packages/canonizer/tests/test_fast_paths.py compares the two).
 _ATOM_NAME = r"(?:[^\W_]|['\-])+(?:[ \t]+(?:[^\W_]|['\-])+)*"
 _DOT_ATOM = r"[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*"
 _ADDR_SPEC = rf"{_DOT_ATOM}@{_DOT_ATOM}"
