@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -69,7 +70,16 @@ def step(name: str, db: Path, source: Path, jobs: int | None) -> dict[str, Any]:
             counts = canonicalize_email(warehouse, jobs=jobs)
     finally:
         warehouse.close()
-    return {"seconds": time.perf_counter() - started, "counts": counts}
+    seconds = time.perf_counter() - started
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )
+    return {
+        "seconds": seconds,
+        "counts": counts,
+        "cpu_s": own.ru_utime + own.ru_stime,
+        "worker_cpu_s": workers.ru_utime + workers.ru_stime,
+    }
 
 
 def _run_step(name: str, db: Path, source: Path, jobs: int | None) -> tuple[dict[str, Any], float]:
@@ -100,8 +110,12 @@ def run(args: argparse.Namespace, workdir: Path) -> Results:
             continue
         measured[name] = out["seconds"]
         results.add(Scenario(label, n, out["seconds"], peak))
-        print(f"  {label}: {out['seconds']:.2f} s, peak {peak:,.0f} MB, {out['counts']}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {label}: {out['seconds']:.2f} s (CPU: this process {out['cpu_s']:.1f} s, "
+            f"workers {out['worker_cpu_s']:.1f} s), peak {peak:,.0f} MB, {out['counts']}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     print()
     print(f"Canonize on DuckDB: {n:,} Gmail messages ({size / n:,.0f} B each), "

@@ -222,8 +222,13 @@ class _Stage:
         self.con.register(self.name, self.table)
         return self.name
 
-    def __exit__(self, *exc: object) -> None:
-        self.con.unregister(self.name)
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            self.con.unregister(self.name)
+        except duckdb.Error:
+            if exc_type is None:
+                raise
+            # The statement's own error (in an aborted transaction) is the one to report.
 
 
 def _arrow_column(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
@@ -288,6 +293,11 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | N
         message = str(exc).strip().splitlines()[0]
         raise TerminalWarehouseError(
             f"Refused: read-only SQL has no file, network or extension access ({message})."
+        ) from None
+    except duckdb.OutOfMemoryException as exc:
+        raise TerminalWarehouseError(
+            f"DuckDB ran out of memory: {first_line(exc, limit=300)} (raise duckdb.memory_limit "
+            f"or LORCHESTRA_DUCKDB_MEMORY_LIMIT; the default is {DEFAULT_MEMORY_LIMIT})."
         ) from None
     except duckdb.Error as exc:
         raise TerminalWarehouseError(

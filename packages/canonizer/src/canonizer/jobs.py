@@ -45,8 +45,10 @@ REJECTIONS_QUERY = (
 # Lane -> routes, from routes.json (see canonizer.routing): data, not code.
 ROUTES: dict[str, tuple[Route, ...]] = load_routes()
 
+# Keys first, payloads a read batch at a time: the warehouse never holds every pending payload
+# at once (a million pending messages are 2 GB of JSON).
 _PENDING_SQL = """
-SELECT r.idem_key, TO_JSON_STRING(r.payload) AS payload, r.payload_hash
+SELECT r.idem_key
 FROM raw_objects r
 LEFT JOIN canonical_objects c ON c.idem_key = CONCAT(r.idem_key, '#', @kind)
 LEFT JOIN canonical_rejections x ON x.idem_key = CONCAT(r.idem_key, '#', @kind)
@@ -59,6 +61,15 @@ WHERE r.source_system = @source_system
            AND (x.idem_key IS NULL OR x.source_payload_hash != r.payload_hash
                 OR x.transform_ref != @ref)))
 ORDER BY r.idem_key
+"""
+
+# The key range lets the scan skip most of the table; the subquery makes the key list a join
+# (``IN UNNEST(@keys)`` is a per-row list search on DuckDB).
+_PAYLOADS_SQL = """
+SELECT idem_key, TO_JSON_STRING(payload) AS payload, payload_hash
+FROM raw_objects
+WHERE idem_key BETWEEN @low AND @high AND idem_key IN (SELECT k FROM UNNEST(@keys) AS k)
+ORDER BY idem_key
 """
 
 # A raw change that leaves the canonical output as it was is written as "unchanged", which
@@ -146,9 +157,13 @@ def _configured() -> tuple[dict[str, str], Registry, str | None]:
 
 
 def _raw_rows(bq_client: Warehouse, params: dict[str, Any]) -> Iterator[list[RawRow]]:
-    """The pending raw objects, a read batch at a time, payloads as JSON text."""
-    for batch in bq_client.iter_query(_PENDING_SQL, params, batch_size=READ_BATCH):
-        yield [(row["idem_key"], row["payload"], row["payload_hash"]) for row in batch]
+    """The pending raw objects in key order, a read batch at a time, payloads as JSON text."""
+    keys = [row["idem_key"] for row in bq_client.query(_PENDING_SQL, params)]
+    for start in range(0, len(keys), READ_BATCH):
+        chunk = keys[start : start + READ_BATCH]
+        params = {"keys": chunk, "low": chunk[0], "high": chunk[-1]}
+        rows = bq_client.query(_PAYLOADS_SQL, params)
+        yield [(row["idem_key"], row["payload"], row["payload_hash"]) for row in rows]
 
 
 def _write_batch(
