@@ -96,11 +96,12 @@ dist: $(BIN)/python
 	rm -rf $(DIST)
 	for d in $(DISTRIBUTIONS); do $(BIN)/uv build --quiet --out-dir $(DIST) $$d || exit 1; done
 
+# BENCH_JSON=DIR also writes each module's results document (benchmarks/document.py) there.
 bench: install
 	$(UV) -e ".[bench]"
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks --records-large 1000000 $(if $(BENCH_JSON),--json $(BENCH_JSON)/benchmarks.json)
 	$(BIN)/python -m benchmarks.ingest
-	$(BIN)/python -m benchmarks.canonize
+	$(BIN)/python -m benchmarks.canonize $(if $(BENCH_JSON),--json $(BENCH_JSON)/canonize.json)
 
 clean:
 	rm -rf $(VENV) .venv-bqemu .demo dist build

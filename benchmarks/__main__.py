@@ -1,9 +1,13 @@
-"""``python -m benchmarks [--records N | --quick] [--json FILE] [--profile] [--skip-dlt]``.
+"""``python -m benchmarks [--records N | --quick] [--records-large M] [--json FILE] [--profile]
+[--skip-dlt]``.
 
 Writes N synthetic Gmail messages to NDJSON once, then measures, each scenario in a fresh
 child process: the floor (DuckDB ``read_ndjson_objects`` + one MERGE), lorchestra's
 ``upsert_objects`` and dlt's ``merge``, on a first load, an unchanged re-load and a load where
-half the keys are new. Prints a table and PASS/MISS goal lines; always exits 0.
+half the keys are new. With ``--records-large M`` also lorchestra's first load of M records
+(``upsert 1M`` at a million), streamed from a file written for it: its peak memory and its
+records/s against the N-record first load's. Prints a table and PASS/MISS goal lines; always
+exits 0.
 """
 
 from __future__ import annotations
@@ -16,18 +20,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from benchmarks.data import write_inputs
-from benchmarks.report import document, goals, table
+from benchmarks.report import document_results, goals, large_goals, table
 from benchmarks.runner import (
     SCENARIO_LABELS,
     Measurement,
     median_of,
     run_child,
     run_engine,
+    run_large,
     run_memory_probe,
 )
 
@@ -40,6 +42,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--records", type=int, default=DEFAULT_RECORDS, help="input size N")
     size.add_argument("--quick", action="store_true", help=f"smoke run: N={QUICK_RECORDS:,}")
+    parser.add_argument(
+        "--records-large",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also a lorchestra first load of M records (make bench: 1000000); 0 skips it",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write results here")
     parser.add_argument(
         "--repeat",
@@ -64,6 +73,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--repeat must be at least 1")
     if args.records < 2:
         parser.error("--records must be at least 2")
+    if args.records_large < 0:
+        parser.error("--records-large must be 0 (skip) or more")
     return args
 
 
@@ -113,7 +124,11 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 )
             )
 
-    goal_list = goals(results, n)
+    large = None
+    if args.records_large:
+        say(f"lorchestra, first load of {args.records_large:,} records (written to a file first):")
+        large = run_large(workdir, args.records_large, progress)
+    goal_list = goals(results, n) + large_goals(results, large)
     print()
     print(
         f"Write path on DuckDB: {n:,} Gmail messages ({size / n:,.0f} B each), "
@@ -124,7 +139,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         "process per scenario"
     )
     print()
-    print(table(results))
+    print(table(results + ([large] if large is not None else [])))
     print()
     for goal in goal_list:
         print(goal.line())
@@ -136,20 +151,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     total = time.perf_counter() - started
     print()
     print(f"Total benchmark time: {total:.0f} s")
-    if args.json:
-        meta: dict[str, Any] = {
-            "records": n,
-            "input_bytes": size,
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "versions": _versions(),
-            "total_seconds": total,
-            "repeat": args.repeat,
-        }
-        args.json.write_bytes(
-            orjson.dumps(document(results, goal_list, meta), option=orjson.OPT_INDENT_2)
-        )
-        print(f"Results written to {args.json}")
+    document_results(results, large, n).write(args.json)
     return 0
 
 

@@ -47,6 +47,24 @@ def write_inputs(directory: Path, count: int) -> tuple[Path, Path, int]:
     return base, half, size
 
 
+def write_records(path: Path, count: int) -> int:
+    """Write ``count`` synthetic Gmail messages to ``path`` as NDJSON, streamed; returns bytes.
+
+    Nothing is held in memory but the record being written, so a million records cost no more
+    memory than a hundred.
+    """
+    import sample_data
+
+    size = 0
+    with path.open("wb", buffering=1 << 20) as out:
+        for record in sample_data.iter_records(*SOURCE, count=count):
+            line = orjson.dumps(record) + b"\n"
+            out.write(line)
+            size += len(line)
+    os.sync()
+    return size
+
+
 def iter_ndjson(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Stream records from an NDJSON file with orjson (at most ``limit`` of them)."""
     with path.open("rb", buffering=1 << 20) as lines:

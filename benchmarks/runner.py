@@ -20,6 +20,7 @@ SCENARIO_LABELS = {
     "reload": "unchanged re-load",
     "halfnew": "half keys new",
     "first_half": "first load, N/2",
+    "large": "first load, large",
 }
 CHILD_TIMEOUT = 1800
 
@@ -139,6 +140,20 @@ def run_memory_probe(
     directory = workdir / f"{engine}-first_half-{round}"
     directory.mkdir()
     measurement = run_child(engine, "first_half", directory / "warehouse.duckdb", base, limit=limit)
+    shutil.rmtree(directory, ignore_errors=True)
+    return _logged(measurement, log)
+
+
+def run_large(workdir: Path, count: int, log: Any) -> Measurement:
+    """lorchestra's first load of ``count`` records streamed from a file written for it (and
+    deleted after): the benchmark never holds them in memory, and the child reads line by line."""
+    from benchmarks.data import write_records
+
+    directory = workdir / "lorchestra-large"
+    directory.mkdir()
+    source = directory / "large.ndjson"
+    write_records(source, count)
+    measurement = run_child("lorchestra", "large", directory / "warehouse.duckdb", source)
     shutil.rmtree(directory, ignore_errors=True)
     return _logged(measurement, log)
 

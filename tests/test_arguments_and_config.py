@@ -152,3 +152,17 @@ def test_duckdb_memory_limit_setting() -> None:
         warehouse.close()
     with pytest.raises(TerminalWarehouseError, match="must be a size like 2GB"):
         DuckDBWarehouse(":memory:", memory_limit="lots; DROP TABLE x")
+
+
+def test_duckdb_buffer_pool_is_capped_by_default() -> None:
+    """Without duckdb.memory_limit, lorchestra's cap applies, not DuckDB's 80% of RAM: a long
+    load would otherwise keep every block it wrote (benchmarks: `upsert 1M`)."""
+    from lorchestra.warehouse.duckdb_backend import DEFAULT_MEMORY_LIMIT, DuckDBWarehouse
+
+    assert DEFAULT_MEMORY_LIMIT == "256MB"
+    warehouse = DuckDBWarehouse(":memory:")
+    try:
+        limit = warehouse.query("SELECT current_setting('memory_limit') AS m")[0]["m"]
+        assert limit.replace(" ", "").upper() == "244.1MIB"  # 256,000,000 bytes
+    finally:
+        warehouse.close()

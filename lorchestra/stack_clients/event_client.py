@@ -243,6 +243,12 @@ def upsert(
         c for c in spec.column_names if c not in {spec.hash_column, *spec.insert_only, *spec.touch}
     ]
 
+    # Per-table facts looked up once, not once per row and column.
+    json_columns = spec.json_columns
+    names = [column.name for column in spec.columns]
+    stamped = (*spec.insert_only, *spec.touch)
+    required_times = [c.name for c in spec.columns if c.type == "TIMESTAMP" and c.required]
+
     def prepared() -> Iterator[Row]:
         for position, source in enumerate(rows, start=1):
             if not isinstance(source, Mapping) or not source.get(spec.key or ""):
@@ -250,21 +256,16 @@ def upsert(
                     Rejection(position, f"row {position}: no value for key {spec.key!r}")
                 )
                 continue
-            row: Row = {}
-            for column in spec.columns:
-                value = source.get(column.name)
-                if (
-                    column.name in spec.json_columns
-                    and value is not None
-                    and not isinstance(value, str)
-                ):
-                    value = _canonical_json(value)
-                row[column.name] = value
-            for name in (*spec.insert_only, *spec.touch):
+            row: Row = {name: source.get(name) for name in names}
+            for name in json_columns:
+                value = row[name]
+                if value is not None and not isinstance(value, str):
+                    row[name] = _canonical_json(value)
+            for name in stamped:
                 row[name] = now
-            for column in spec.columns:
-                if column.type == "TIMESTAMP" and row[column.name] is None and column.required:
-                    row[column.name] = now
+            for name in required_times:
+                if row[name] is None:
+                    row[name] = now
             if spec.hash_column and not row.get(spec.hash_column):
                 row[spec.hash_column] = _sha256(
                     _canonical_json({name: row[name] for name in hashed})

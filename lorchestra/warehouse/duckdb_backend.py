@@ -33,6 +33,12 @@ from lorchestra.warehouse.sql import (
     touch_unchanged_sql,
 )
 
+#: DuckDB's buffer pool cap when ``duckdb.memory_limit`` is not set. DuckDB's own default (80%
+#: of RAM) lets the pool keep every block a long load writes: 2.7 GB of RSS after a million
+#: records. Capped, the pool evicts written blocks (spilling to ``<file>.tmp`` when a query needs
+#: more), and a million-record load peaks under 700 MB at about the same speed.
+DEFAULT_MEMORY_LIMIT = "256MB"
+
 _DUCKDB_TYPES = {
     "STRING": "VARCHAR",
     "INT64": "BIGINT",
@@ -77,8 +83,7 @@ class DuckDBWarehouse:
             if not read_only:
                 self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._use_schema(self._con)
-        if memory_limit:
-            self._con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+        self._con.execute(f"SET memory_limit = '{_size(memory_limit or DEFAULT_MEMORY_LIMIT)}'")
         if not read_only:
             # A 20k-record batch is ~40 MB of JSON, past the 16 MiB default: without this every
             # batch's commit would checkpoint the whole file. DuckDB checkpoints on close.
@@ -217,8 +222,13 @@ class _Stage:
         self.con.register(self.name, self.table)
         return self.name
 
-    def __exit__(self, *exc: object) -> None:
-        self.con.unregister(self.name)
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            self.con.unregister(self.name)
+        except duckdb.Error:
+            if exc_type is None:
+                raise
+            # The statement's own error (in an aborted transaction) is the one to report.
 
 
 def _arrow_column(values: list[Any], arrow_type: pa.DataType) -> pa.Array:
@@ -283,6 +293,11 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | N
         message = str(exc).strip().splitlines()[0]
         raise TerminalWarehouseError(
             f"Refused: read-only SQL has no file, network or extension access ({message})."
+        ) from None
+    except duckdb.OutOfMemoryException as exc:
+        raise TerminalWarehouseError(
+            f"DuckDB ran out of memory: {first_line(exc, limit=300)} (raise duckdb.memory_limit "
+            f"or LORCHESTRA_DUCKDB_MEMORY_LIMIT; the default is {DEFAULT_MEMORY_LIMIT})."
         ) from None
     except duckdb.Error as exc:
         raise TerminalWarehouseError(

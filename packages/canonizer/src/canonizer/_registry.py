@@ -102,6 +102,52 @@ class TransformInfo:
         return iglu_name(self.output_schema) or self.output_schema
 
 
+class _NotPlain(Exception):
+    """Raised by ``_plain_json`` for anything but dict, list, str, int, bool, None, float."""
+
+
+def _plain_json(value: Any) -> Any:
+    """``_to_json`` for the common case, with exact type checks and no paths: what a transform
+    usually returns. Anything else (or any problem) raises ``_NotPlain`` and the caller runs
+    ``_to_json``, whose result and error messages are the reference."""
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
+    if kind is dict:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            if not key.isascii():
+                key = key.encode("utf-8", "replace").decode("utf-8")
+            # Leaves inline: most values are strings, and a call per leaf is the cost here.
+            leaf = type(item)
+            if leaf is str:
+                out[key] = item if item.isascii() else _plain_json(item)
+            elif item is None or leaf is bool or leaf is int:
+                out[key] = item
+            else:
+                out[key] = _plain_json(item)
+        return out
+    if kind is list:
+        return [
+            item if type(item) is str and item.isascii() else _plain_json(item) for item in value
+        ]
+    if value is None or kind is bool or kind is int:
+        return value
+    if kind is float and math.isfinite(value):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    raise _NotPlain
+
+
+def _json_result(value: Any) -> Any:
+    """An engine's result as plain JSON (see ``_to_json``)."""
+    try:
+        return _plain_json(value)
+    except _NotPlain:
+        return _to_json(value, "")
+
+
 def _to_json(value: Any, path: str) -> Any:
     """Copy an engine's result into plain JSON types; strings made valid UTF-8."""
     if value is None or isinstance(value, bool | int):
@@ -172,7 +218,7 @@ class Transform:
                 raise TransformRejected(problem, ref)
         fn = self.compiled()
         try:
-            result = _to_json(fn(payload, params), "")
+            result = _json_result(fn(payload, params))
         except TransformRejected as exc:
             raise TransformRejected(exc.reason, ref) from exc
         except RecursionError as exc:

@@ -4,26 +4,32 @@ Each job runs the routes of its lane (``routes.json``: source system and object 
 transform id; the version is the newest stable one, or the one pinned in configuration). It
 picks the raw objects of its routes that are new, whose payload changed, or whose serving
 transform version changed since they were last canonicalised (``full=True`` takes all), runs
-the transform in batches, and writes through lorchestra's batched upsert with lineage (source
-idem_key, transform_ref, source payload hash). Rejections are recorded in
-``canonical_rejections`` with a reason that names field and rule only, so a rejected object is
-not retried until its payload or the transform changes; a rejection is deleted once its object
-canonicalises from its current payload. A raw change that leaves the canonical output as it was
-counts as ``unchanged`` and moves the canonical row's source hash, so it is not read again.
+the transform in batches (in ``jobs`` worker processes when there is more than one batch; see
+``canonizer._batches``), and writes, from this process alone, through lorchestra's batched
+upsert with lineage (source idem_key, transform_ref, source payload hash). Rejections are
+recorded in ``canonical_rejections`` with a reason that names field and rule only, so a
+rejected object is not retried until its payload or the transform changes; a rejection is
+deleted once its object canonicalises from its current payload. A raw change that leaves the
+canonical output as it was counts as ``unchanged`` and moves the canonical row's source hash,
+so it is not read again.
 This module is the plugin layer: it imports the lorchestra host API; the transforms themselves
 never do.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import orjson
-
-from canonizer._api import canonize
+from canonizer._batches import (
+    RawRow,
+    TransformSpec,
+    WorkerDied,
+    default_jobs,
+    transformed_batches,
+)
 from canonizer._registry import Registry
 from canonizer.routing import Route, load_routes, pins_from, registry_for, resolve
 from lorchestra.api import LorchestraError, NotPHI, Warehouse, current_run, emit, upsert
@@ -39,8 +45,10 @@ REJECTIONS_QUERY = (
 # Lane -> routes, from routes.json (see canonizer.routing): data, not code.
 ROUTES: dict[str, tuple[Route, ...]] = load_routes()
 
+# Keys first, payloads a read batch at a time: the warehouse never holds every pending payload
+# at once (a million pending messages are 2 GB of JSON).
 _PENDING_SQL = """
-SELECT r.idem_key, r.payload, r.payload_hash
+SELECT r.idem_key
 FROM raw_objects r
 LEFT JOIN canonical_objects c ON c.idem_key = CONCAT(r.idem_key, '#', @kind)
 LEFT JOIN canonical_rejections x ON x.idem_key = CONCAT(r.idem_key, '#', @kind)
@@ -53,6 +61,15 @@ WHERE r.source_system = @source_system
            AND (x.idem_key IS NULL OR x.source_payload_hash != r.payload_hash
                 OR x.transform_ref != @ref)))
 ORDER BY r.idem_key
+"""
+
+# The key range lets the scan skip most of the table; the subquery makes the key list a join
+# (``IN UNNEST(@keys)`` is a per-row list search on DuckDB).
+_PAYLOADS_SQL = """
+SELECT idem_key, TO_JSON_STRING(payload) AS payload, payload_hash
+FROM raw_objects
+WHERE idem_key BETWEEN @low AND @high AND idem_key IN (SELECT k FROM UNNEST(@keys) AS k)
+ORDER BY idem_key
 """
 
 # A raw change that leaves the canonical output as it was is written as "unchanged", which
@@ -82,11 +99,15 @@ def run_routes(
     connection: str | None = None,
     full: bool = False,
     dry_run: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """Canonicalise every pending raw object of ``routes``; return counts."""
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    pins, registry = _configured()
+    if jobs is not None and jobs < 1:
+        raise LorchestraError(f"--jobs must be at least 1, not {jobs}.")
+    workers = jobs or default_jobs()
+    pins, registry, home = _configured()
     for route in routes:
         if source_system and route.source_system != source_system:
             continue
@@ -100,23 +121,15 @@ def run_routes(
             "full": full,
             "ref": info.ref,
         }
-        for batch in bq_client.iter_query(_PENDING_SQL, params, batch_size=READ_BATCH):
-            good, bad = _transform_batch(batch, info.ref, info.output_schema, kind, registry)
-            totals["processed"] += len(batch)
-            totals["rejected"] += len(bad)
-            reasons.update(row["reason"].split(":")[0] for row in bad)
-            if dry_run:
-                continue
-            if good:
-                result = upsert(bq_client, "canonical_objects", good, emit_event=False)
-                for name, value in result.counts().items():
-                    if name != "rejected":
-                        totals[name] += value
-                if result.counts()["unchanged"]:
-                    keys = [row["idem_key"] for row in good]
-                    bq_client.execute(_MOVE_SOURCE_HASH_SQL, {"keys": keys, "ref": info.ref})
-            if bad:
-                upsert(bq_client, "canonical_rejections", bad, emit_event=False)
+        spec = TransformSpec(info.ref, info.output_schema, kind, home)
+        batches = transformed_batches(
+            _raw_rows(bq_client, params), spec, jobs=workers, batch_size=READ_BATCH
+        )
+        try:
+            for batch, (good, bad) in batches:
+                _write_batch(bq_client, batch, good, bad, info.ref, totals, reasons, dry_run)
+        except WorkerDied as exc:
+            raise LorchestraError(str(exc)) from exc
         if not dry_run:
             bq_client.execute(_STALE_REJECTIONS_SQL, {"ref": info.ref})
     counts: dict[str, Any] = {
@@ -132,51 +145,56 @@ def run_routes(
     return counts
 
 
-def _configured() -> tuple[dict[str, str], Registry]:
-    """The run's pinned versions and its transforms (the shipped ones outside a run)."""
+def _configured() -> tuple[dict[str, str], Registry, str | None]:
+    """The run's pinned versions, its transforms (the shipped ones outside a run), and the home
+    the workers load the same transforms from."""
     try:
         run = current_run()
     except LorchestraError:
-        return {}, registry_for(None)  # called directly (tests, notebooks)
-    return pins_from(run.settings.packages), registry_for(run.home)
+        return {}, registry_for(None), None  # called directly (tests, notebooks)
+    home = str(run.home) if run.home is not None else None
+    return pins_from(run.settings.packages), registry_for(run.home), home
 
 
-def _transform_batch(
-    batch: list[Row], ref: str, schema: str, kind: str, registry: Registry | None = None
-) -> tuple[list[Row], list[Row]]:
-    now = datetime.now(UTC)
-    good: list[Row] = []
-    bad: list[Row] = []
-    outcomes = canonize(ref, (row["payload"] for row in batch), registry=registry)
-    for raw, outcome in zip(batch, outcomes, strict=True):
-        idem_key = f"{raw['idem_key']}#{kind}"
-        if outcome.ok is not None:
-            text = orjson.dumps(outcome.ok, option=orjson.OPT_SORT_KEYS)
-            good.append(
-                {
-                    "idem_key": idem_key,
-                    "source_idem_key": raw["idem_key"],
-                    "canonical_schema": schema,
-                    "canonical_kind": kind,
-                    "transform_ref": ref,
-                    "payload": text.decode(),
-                    "source_payload_hash": raw["payload_hash"],
-                    "payload_hash": hashlib.sha256(text + ref.encode()).hexdigest(),
-                    "canonicalized_at": now,
-                }
-            )
-        else:
-            reason = outcome.rejected_reason or "rejected"
-            bad.append(
-                {
-                    "idem_key": idem_key,
-                    "source_idem_key": raw["idem_key"],
-                    "transform_ref": ref,
-                    "source_payload_hash": raw["payload_hash"],
-                    "reason": reason,
-                }
-            )
-    return good, bad
+def _raw_rows(bq_client: Warehouse, params: dict[str, Any]) -> Iterator[list[RawRow]]:
+    """The pending raw objects in key order, a read batch at a time, payloads as JSON text."""
+    keys = [row["idem_key"] for row in bq_client.query(_PENDING_SQL, params)]
+    for start in range(0, len(keys), READ_BATCH):
+        chunk = keys[start : start + READ_BATCH]
+        params = {"keys": chunk, "low": chunk[0], "high": chunk[-1]}
+        rows = bq_client.query(_PAYLOADS_SQL, params)
+        yield [(row["idem_key"], row["payload"], row["payload_hash"]) for row in rows]
+
+
+def _write_batch(
+    bq_client: Warehouse,
+    batch: Sequence[RawRow],
+    good: list[Row],
+    bad: list[Row],
+    ref: str,
+    totals: Counter[str],
+    reasons: Counter[str],
+    dry_run: bool,
+) -> None:
+    """Count one transformed batch and write it (the only writer: workers never write)."""
+    totals["processed"] += len(batch)
+    totals["rejected"] += len(bad)
+    reasons.update(row["reason"].split(":")[0] for row in bad)
+    if dry_run:
+        return
+    if good:
+        now = datetime.now(UTC)
+        for row in good:
+            row["canonicalized_at"] = now
+        result = upsert(bq_client, "canonical_objects", good, emit_event=False)
+        for name, value in result.counts().items():
+            if name != "rejected":
+                totals[name] += value
+        if result.counts()["unchanged"]:
+            keys = [row["idem_key"] for row in good]
+            bq_client.execute(_MOVE_SOURCE_HASH_SQL, {"keys": keys, "ref": ref})
+    if bad:
+        upsert(bq_client, "canonical_rejections", bad, emit_event=False)
 
 
 def _route_job(lane: str, doc: str) -> Any:
@@ -188,6 +206,7 @@ def _route_job(lane: str, doc: str) -> Any:
         connection: str | None = None,
         full: bool = False,
         dry_run: bool = False,
+        jobs: Annotated[int | None, NotPHI] = None,
     ) -> dict[str, Any]:
         return run_routes(
             bq_client,
@@ -196,10 +215,14 @@ def _route_job(lane: str, doc: str) -> Any:
             connection=connection,
             full=full,
             dry_run=dry_run,
+            jobs=jobs,
         )
 
     job.__name__ = job.__qualname__ = f"canonicalize_{lane}"
-    job.__doc__ = doc + "\n\n--full reprocesses every object; --dry-run writes nothing."
+    job.__doc__ = (
+        doc + "\n\n--full reprocesses every object; --dry-run writes nothing; --jobs N "
+        "transforms in N worker processes (default: the number of cores)."
+    )
     return job
 
 
