@@ -23,6 +23,7 @@ from ingestor._project import (
 from ingestor._records import BadLine, iter_jsonl_records
 from ingestor._runtime import packaged_project_files, runtime_project, runtime_project_dir
 from ingestor.errors import (
+    ExtractCancelled,
     ExtractError,
     IngestorError,
     InstallError,
@@ -35,6 +36,7 @@ from ingestor.errors import (
 __all__ = [
     "BadLine",
     "Extractor",
+    "ExtractCancelled",
     "ExtractError",
     "IngestorError",
     "InstallError",
