@@ -39,6 +39,7 @@ from lorchestra.run_context import new_run_id
 from lorchestra.timespec import isoformat_utc
 
 if TYPE_CHECKING:
+    from ingestor import MeltanoHost
     from lorchestra.config import Settings
     from lorchestra.connections import Connection
     from lorchestra.sealed import KeyRing
@@ -156,18 +157,29 @@ class ExtractionPool:
                 self._condition.wait()
 
     def _work(self) -> None:
-        while (extraction := self._next()) is not None:
-            try:
-                extraction.path = self._extract(extraction)
-            except BaseException as exc:  # handed to the job, which records it
-                extraction.error = exc
-            finally:
-                with self._condition:
-                    self._busy_taps.discard(extraction.connection.tap)
-                    extraction.done.set()
-                    self._condition.notify_all()
+        import ingestor
 
-    def _extract(self, extraction: Extraction) -> Path:
+        # One Meltano process per worker, reused for each of its extractions (ingestor._host).
+        try:
+            host = ingestor.MeltanoHost.for_meltano(ingestor.find_meltano())
+        except ingestor.IngestorError:
+            host = None  # each extraction reports it
+        try:
+            while (extraction := self._next()) is not None:
+                try:
+                    extraction.path = self._extract(extraction, host)
+                except BaseException as exc:  # handed to the job, which records it
+                    extraction.error = exc
+                finally:
+                    with self._condition:
+                        self._busy_taps.discard(extraction.connection.tap)
+                        extraction.done.set()
+                        self._condition.notify_all()
+        finally:
+            if host is not None:
+                host.close()
+
+    def _extract(self, extraction: Extraction, host: MeltanoHost | None) -> Path:
         import ingestor
 
         connection = extraction.connection
@@ -180,6 +192,7 @@ class ExtractionPool:
             output_root=self.output_root,
             project_dir=self.project,
             cancel=extraction.cancel,
+            host=host,
         )
         if self.ring is not None:
             clear, path = path, sealed.seal_file(path, self.ring)

@@ -9,6 +9,7 @@ given.
 """
 
 from ingestor._extract import extract_to_jsonl, output_path, setting_env_name
+from ingestor._host import MeltanoHost
 from ingestor._project import (
     Extractor,
     check_project,
@@ -42,6 +43,7 @@ __all__ = [
     "InstallError",
     "LockTimeoutError",
     "MalformedLineError",
+    "MeltanoHost",
     "ProjectError",
     "UnknownSettingError",
     "check_project",

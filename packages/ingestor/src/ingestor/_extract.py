@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from ingestor._host import MeltanoHost
 from ingestor._logs import cause_of
 from ingestor._project import (
     declared_settings,
@@ -73,13 +74,15 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
                      output_root: str | os.PathLike[str] | None = None,
                      env: Mapping[str, str] | None = None, timeout: float | None = None,
                      lock_timeout: float | None = None,
-                     cancel: threading.Event | None = None) -> Path:
+                     cancel: threading.Event | None = None,
+                     host: MeltanoHost | None = None) -> Path:
     """Extract with `tap_name` into `<output_root>/<tap_name>/<run_id>/<run_id>.jsonl`.
 
     `config` holds extra tap settings (non-strings are JSON-encoded); `env` adds environment
     variables for Meltano (ours win on conflict); `timeout` bounds the run and `lock_timeout`
     the wait for each lock, in seconds; setting `cancel` from another thread stops the run
-    (ExtractCancelled). `output_root` defaults to the project's
+    (ExtractCancelled); a `host` (`MeltanoHost.for_meltano(find_meltano())`) runs the
+    command in that reused Meltano process. `output_root` defaults to the project's
     `output/` directory (git-ignored). Returns the file written, empty when nothing was
     extracted; raises ExtractError (LockTimeoutError for the lock) and leaves no file on failure,
     or UnknownSettingError, before running, for a `config` key the tap does not declare.
@@ -98,7 +101,7 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
         args = ["run", *RUN_OPTIONS, tap_name, _LOADER]
         try:
             code, tail = run_meltano(project, args, meltano_env(env, settings), timeout,
-                                     cancel)
+                                     cancel, host)
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)
             raise

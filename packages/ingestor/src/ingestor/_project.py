@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ingestor._host import MeltanoHost
 from ingestor._logs import tail_of
 from ingestor._runtime import runtime_project
 from ingestor.errors import ExtractCancelled, InstallError, LockTimeoutError, ProjectError
@@ -178,14 +179,19 @@ def _flock(lock_path: Path, timeout: float | None, *, shared: bool, what: str) -
 
 
 def run_meltano(project: Path, args: Sequence[str], env: Mapping[str, str],
-                timeout: float | None,
-                cancel: threading.Event | None = None) -> tuple[int | None, list[str]]:
+                timeout: float | None, cancel: threading.Event | None = None,
+                host: MeltanoHost | None = None) -> tuple[int | None, list[str]]:
     """Run `meltano <args>` in `project`; return (exit code or None on timeout, safe log tail).
 
     The log goes to an anonymous temporary file (never a pipe, so a chatty run cannot block)
     and only its sanitised tail is read back. Setting `cancel` (from another thread) stops the
-    run's whole process group and raises ExtractCancelled.
+    run's whole process group and raises ExtractCancelled. With a `host` the command runs in
+    that reused Meltano process instead of a new one (ingestor._host).
     """
+    if host is not None:
+        host_code, host_log = host.run(project, args, env, timeout, cancel)
+        with host_log:
+            return host_code, _read_tail(host_log)
     command = [str(find_meltano()), "--log-format", "json", *args]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=project, env=dict(env), stdin=subprocess.DEVNULL,
