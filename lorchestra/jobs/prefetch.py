@@ -157,13 +157,7 @@ class ExtractionPool:
                 self._condition.wait()
 
     def _work(self) -> None:
-        import ingestor
-
-        # One Meltano process per worker, reused for each of its extractions (ingestor._host).
-        try:
-            host = ingestor.MeltanoHost.for_meltano(ingestor.find_meltano())
-        except ingestor.IngestorError:
-            host = None  # each extraction reports it
+        host = self._new_host()
         try:
             while (extraction := self._next()) is not None:
                 try:
@@ -178,6 +172,15 @@ class ExtractionPool:
         finally:
             if host is not None:
                 host.close()
+
+    def _new_host(self) -> MeltanoHost | None:
+        """One Meltano process per worker, reused for each of its extractions (ingestor._host)."""
+        import ingestor
+
+        try:
+            return ingestor.MeltanoHost.for_meltano(ingestor.find_meltano())
+        except ingestor.IngestorError:
+            return None  # no meltano: each extraction reports it
 
     def _extract(self, extraction: Extraction, host: MeltanoHost | None) -> Path:
         import ingestor

@@ -128,6 +128,8 @@ class MeltanoHost:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 _stop_group(process)
+            if process.stdout is not None:
+                process.stdout.close()
         self._stand_down()
 
     def _start(self, project: Path, env: Mapping[str, str]) -> None:
