@@ -7,8 +7,8 @@ Meltano runs through the pool are tests/test_e2e_ingest.py's); everything else i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
