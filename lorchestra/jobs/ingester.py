@@ -7,10 +7,12 @@ This is lorchestra's one resume mechanism: taps keep no state and read exactly t
 are given, and a failed run records no window, so the next one reads it again (see
 docs/operations.md). The job runs the extractor through the ingestor, streams the JSONL
 through ``upsert_objects`` and emits ``ingest.started`` / ``ingest.completed`` (read, inserted,
-updated, unchanged, rejected) or ``ingest.failed``. Connections run one after another, each on
-its own: one whose extraction fails is recorded with its cause and the next still runs; the job
-then fails with a one-line summary naming each failed connection and its cause. Malformed lines
-and records without an id are rejected, counted and written with their reason to a quarantine
+updated, unchanged, rejected) or ``ingest.failed``. Connections load one after another, each
+on its own (in a pipeline their extractions were started ahead, several at once, by
+:mod:`lorchestra.jobs.prefetch`; a job takes over the one for its connection and window):
+one whose extraction fails is recorded with its cause and the next still runs; the job then
+fails with a one-line summary naming each failed connection and its cause. Malformed lines and
+records without an id are rejected, counted and written with their reason to a quarantine
 file (0600) in the data home; the rest loads. A tap failure writes nothing of that connection
 to the object tables.
 

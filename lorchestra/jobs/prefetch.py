@@ -4,7 +4,9 @@ A pipeline stage of ingester jobs (daily's ``ingest``) spends most of its time s
 one connection after another. Before such a stage runs, :func:`start` resolves every
 connection its jobs will ingest and the window each will read (the same resume point the job
 would compute), and runs the extractions in a pool of ``jobs`` worker threads (threads, not
-processes: each only waits on its Meltano process group; the work is in those processes).
+processes: each only waits on its Meltano process; the work is in that process and its taps),
+each worker running its extractions in one reused Meltano process (``ingestor.MeltanoHost``:
+Meltano's start-up paid once per worker, not once per connection).
 When a job reaches a connection, :meth:`ExtractionPool.claim` hands it the extraction already
 running or done for the same connection and window, and the job loads it as before: one
 writer, the warehouse is never touched by a worker, loads and events in the jobs' own order.
