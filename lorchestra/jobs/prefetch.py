@@ -17,9 +17,9 @@ Workers take the next extraction whose tap is not already running (two runs of o
 serialised by the ingestor anyway), so a busy tap never idles a worker. With encryption on a
 worker seals the extract as soon as Meltano has written it, as the job would. A failed
 extraction is handed to its job, which records it like any other (``ingest.failed``, the next
-connection still loads). :meth:`ExtractionPool.close` cancels what no job claimed (a stopped
-pipeline), stopping running Meltano runs, and deletes their extracts; the guard process still
-stops Meltano's process groups if lorchestra itself dies.
+connection still loads). :meth:`ExtractionPool.close` cancels what is still running or queued
+(a stopped or interrupted pipeline), stopping those Meltano runs, and deletes unclaimed
+extracts; the guard process still stops Meltano's process groups if lorchestra itself dies.
 """
 
 from __future__ import annotations
@@ -132,13 +132,16 @@ class ExtractionPool:
         return None
 
     def close(self) -> None:
-        """Cancel what no job claimed, stop the workers and delete unclaimed extracts."""
+        """Stop what still runs (no job waits for it now), the workers; delete unclaimed extracts.
+
+        Called when the stage is over, or when it was interrupted (Ctrl-C, an error): a claimed
+        extraction still running then belongs to a job that will not load it.
+        """
         with self._condition:
             self._closing = True
             for extraction in self._all:
-                if not extraction.claimed:
-                    extraction.cancel.set()
-            self._queue = [e for e in self._queue if e.claimed]
+                extraction.cancel.set()
+            self._queue = []
             self._condition.notify_all()
         for thread in self._threads:
             thread.join()

@@ -79,6 +79,7 @@ class MeltanoHost:
         self.python = python
         self._process: subprocess.Popen[bytes] | None = None
         self._guard: subprocess.Popen[bytes] | None = None
+        self._logs: tempfile.TemporaryDirectory[str] | None = None  # 0700, the commands' logs
 
     @staticmethod
     def for_meltano(meltano: Path) -> MeltanoHost | None:
@@ -101,7 +102,10 @@ class MeltanoHost:
 
         Raises ExtractCancelled when `cancel` is set meanwhile (the host is then stopped).
         """
-        log = tempfile.NamedTemporaryFile(prefix="meltano-", suffix=".log")  # noqa: SIM115
+        if self._logs is None:
+            self._logs = tempfile.TemporaryDirectory(prefix="lorchestra-meltano-host-")
+        log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the caller
+            prefix="run-", suffix=".log", dir=self._logs.name)
         try:
             if self._process is None or self._process.poll() is not None:
                 self._start(project, env)
@@ -131,11 +135,14 @@ class MeltanoHost:
             if process.stdout is not None:
                 process.stdout.close()
         self._stand_down()
+        logs, self._logs = self._logs, None
+        if logs is not None:
+            logs.cleanup()
 
     def _start(self, project: Path, env: Mapping[str, str]) -> None:
         from ingestor._project import _guard
 
-        self.close()
+        self._abort()  # a previous host that died or was stopped
         self._process = subprocess.Popen(
             [str(self.python), "-c", _HOST_CODE], cwd=project, env=dict(env),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
