@@ -65,6 +65,8 @@ def _bin(name: str) -> str:
 def build_practice(root: Path, name: str, size: int) -> Practice:
     """Generate the sample data and an initialised data home under ``root/name``."""
     anchor = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    if (root / name).exists():
+        raise SystemExit(f"{root / name} already exists; give --keep an empty directory.")
     data, home = root / name / "data", root / name / "home"
     home.mkdir(mode=0o700, parents=True)
     _check(run_measured([_bin("lorchestra-sample-data"), str(data), "--seed", str(SEED),
