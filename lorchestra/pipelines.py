@@ -227,11 +227,14 @@ def _start_extractions(steps: list[Step], stage: str, prepared: Prepared, settin
         return
     try:
         pool = prefetch.start(settings)
-        for kwargs, hook in hooks:
-            hook(warehouse, pool, **kwargs)
     except Exception as exc:  # the jobs run without it and report their own errors
         log.warning("extractions.not_started", stage=stage, error=type(exc).__name__)
-        prefetch.stop()
+        return
+    for kwargs, hook in hooks:
+        try:
+            hook(warehouse, pool, **kwargs)
+        except Exception as exc:  # that job extracts for itself, and reports the cause
+            log.warning("extractions.not_started", stage=stage, error=type(exc).__name__)
 
 
 def _run_step(step: Step, prepared: Prepared, settings: Settings, warehouse: Warehouse, *,

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 from lorchestra import sealed
 from lorchestra.home import private_dir
 from lorchestra.keys import ring_for
-from lorchestra.logs import get_logger
 from lorchestra.meltano_project import meltano_project
 from lorchestra.run_context import new_run_id
 from lorchestra.timespec import isoformat_utc
@@ -45,8 +44,6 @@ if TYPE_CHECKING:
     from lorchestra.config import Settings
     from lorchestra.connections import Connection
     from lorchestra.sealed import KeyRing
-
-log = get_logger(__name__)
 
 #: The pool of the stage being run (one stage at a time in a process).
 _ACTIVE: ExtractionPool | None = None
