@@ -302,8 +302,9 @@ def test_the_ingest_stage_extracts_in_parallel_and_keeps_failures_apart(
     assert {job: s["status"] for job, s in steps.items()} == {
         "ingest_gmail": "completed", "ingest_exchange": "completed", "ingest_forms": "failed",
         "ingest_dataverse": "completed", "ingest_stripe": "completed"}
-    assert steps["ingest_forms"]["error"].startswith(
-        "Extraction failed for 1 of 4 connections: forms-followup/form_response (")
+    assert ("Extraction failed for 1 of 4 connections: forms-followup/form_response ("
+            in steps["ingest_forms"]["error"])
+    assert "forms-intake/form_response (read " in steps["ingest_forms"]["error"]
     files = json.loads((data / "manifest.json").read_text())["files"]
     expected: dict[str, int] = {}
     for f in files:
