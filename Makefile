@@ -102,6 +102,7 @@ bench: install
 	$(BIN)/python -m benchmarks --records-large 1000000 $(if $(BENCH_JSON),--json $(BENCH_JSON)/benchmarks.json)
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.canonize $(if $(BENCH_JSON),--json $(BENCH_JSON)/canonize.json)
+	$(BIN)/python -m benchmarks.pipeline $(if $(BENCH_JSON),--json $(BENCH_JSON)/pipeline.json)
 
 clean:
 	rm -rf $(VENV) .venv-bqemu .demo dist build

@@ -43,6 +43,7 @@ ENVIRONMENT: dict[str, str] = {
     "LORCHESTRA_BQ_ENDPOINT": "bigquery.api_endpoint",
     "LORCHESTRA_LOG_LEVEL": "logging.level",
     "LORCHESTRA_MELTANO_PROJECT": "meltano.project",
+    "LORCHESTRA_MELTANO_JOBS": "meltano.jobs",
     "LORCHESTRA_SAMPLE_DATA": "sample_data",
     "LORCHESTRA_ENCRYPT": "encrypt",
     "LORCHESTRA_KEY_FILE": "key_file",
@@ -78,6 +79,8 @@ class LoggingSettings(_Section):
 
 class MeltanoSettings(_Section):
     project: Path | None = None
+    # Extractions run at once by a pipeline's ingest stage (`run --jobs`); None: the cores.
+    jobs: int | None = Field(default=None, ge=1)
     # A user's own Meltano extractors ([meltano.extractors.<name>] tables: pip_url, executable,
     # settings, ...), merged into the runtime Meltano project (lorchestra.meltano_project).
     extractors: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -16,12 +16,16 @@ from lorchestra.arguments import JobSignature, parse_job_options
 from lorchestra.definitions import Catalog, JobDefinition, PipelineDefinition
 from lorchestra.discovery import JobFunction, JobRef, find_job
 from lorchestra.errors import LorchestraError
+from lorchestra.jobs import prefetch
+from lorchestra.logs import get_logger
 from lorchestra.run_context import new_run_id
 from lorchestra.runner import RunOutcome, run_job
 
 if TYPE_CHECKING:
     from lorchestra.config import Settings
     from lorchestra.warehouse import Warehouse
+
+log = get_logger(__name__)
 
 
 # Counts jobs report -> how a run summary names them, in display order. Keys for the same
@@ -189,35 +193,80 @@ def run_steps(
     """Run validated steps in order under one pipeline run id."""
     run = PipelineRun(new_run_id(), target, steps)
     stop = False
-    for step in steps:
-        if stop:
-            step.status = "skipped"
-            _tell(listener, step)
-            continue
-        ref, job, kwargs = prepared[step.job_id]
-        step.status = "running"
-        _tell(listener, step)
-        try:
-            step.outcome = run_job(
-                ref,
-                kwargs,
-                job,
-                settings,
-                dry_run=dry_run,
-                check_permissions=check_permissions,
-                trace_id=run.run_id,
-                warehouse=warehouse,
-                definition=step.job_id,
-            )
-        except LorchestraError as exc:
-            step.status, step.error = "failed", str(exc)
-        else:
-            step.status = step.outcome.status
-            step.error = step.outcome.error
-        if step.status == "failed" and on_failure == "stop":
-            stop = True
-        _tell(listener, step)
+    stage: str | None = None
+    try:
+        for step in steps:
+            if step.stage != stage:
+                stage = step.stage
+                if not (dry_run or stop):
+                    _start_extractions(steps, stage, prepared, settings, warehouse)
+            stop = _run_step(step, prepared, settings, warehouse, stop=stop, dry_run=dry_run,
+                             check_permissions=check_permissions, listener=listener,
+                             trace_id=run.run_id, on_failure=on_failure)
+    finally:
+        prefetch.stop()
     return run
+
+
+def _start_extractions(steps: list[Step], stage: str, prepared: Prepared, settings: Settings,
+                       warehouse: Warehouse) -> None:
+    """Start the extractions of the stage's ingester jobs ahead, ``meltano.jobs`` at a time.
+
+    Jobs with a ``prefetch`` hook (lorc's ingester jobs) queue their connections' extractions;
+    each job then loads its own, in order (lorchestra.jobs.prefetch). Anything going wrong here
+    only means the jobs extract for themselves, and report it.
+    """
+    prefetch.stop()  # the previous stage's pool
+    hooks: list[tuple[dict[str, Any], Callable[..., None]]] = []
+    for step in steps:
+        _ref, job, kwargs = prepared[step.job_id]
+        hook = getattr(job, "prefetch", None)
+        if step.stage == stage and callable(hook):
+            hooks.append((kwargs, hook))
+    if not hooks:
+        return
+    try:
+        pool = prefetch.start(settings)
+    except Exception as exc:  # the jobs run without it and report their own errors
+        log.warning("extractions.not_started", stage=stage, error=type(exc).__name__)
+        return
+    for kwargs, hook in hooks:
+        try:
+            hook(warehouse, pool, **kwargs)
+        except Exception as exc:  # that job extracts for itself, and reports the cause
+            log.warning("extractions.not_started", stage=stage, error=type(exc).__name__)
+
+
+def _run_step(step: Step, prepared: Prepared, settings: Settings, warehouse: Warehouse, *,
+              stop: bool, dry_run: bool, check_permissions: bool, listener: Listener | None,
+              trace_id: str, on_failure: str) -> bool:
+    """Run one step (or mark it skipped); True when the pipeline must stop after it."""
+    if stop:
+        step.status = "skipped"
+        _tell(listener, step)
+        return True
+    ref, job, kwargs = prepared[step.job_id]
+    step.status = "running"
+    _tell(listener, step)
+    try:
+        step.outcome = run_job(
+            ref,
+            kwargs,
+            job,
+            settings,
+            dry_run=dry_run,
+            check_permissions=check_permissions,
+            trace_id=trace_id,
+            warehouse=warehouse,
+            definition=step.job_id,
+        )
+    except LorchestraError as exc:
+        step.status, step.error = "failed", str(exc)
+    else:
+        step.status = step.outcome.status
+        step.error = step.outcome.error
+    _tell(listener, step)
+    return step.status == "failed" and on_failure == "stop"
 
 
 def _tell(listener: Listener | None, step: Step) -> None:

@@ -286,3 +286,38 @@ def test_a_record_nested_900_deep_costs_only_itself(
     ]
     entries = quarantine_entries(home)
     assert [(e["line"], e["reason"]) for e in entries] == [(3, "too deep")]
+
+
+def test_the_ingest_stage_extracts_in_parallel_and_keeps_failures_apart(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    # `run daily-ingest --jobs 2`: every connection's extraction starts ahead in two reused
+    # Meltano processes, the jobs load them in order; a failing one is still that job's failure.
+    path = data / "google_forms" / "forms-followup" / "form_response.jsonl"
+    path.unlink()
+    path.mkdir()
+    result = lorc(home, data, "run", "daily-ingest", "--jobs", "2", "--json")
+    assert result.returncode == 1, result.stderr
+    steps = {s["job_id"]: s for s in json.loads(result.stdout)["steps"]}
+    assert {job: s["status"] for job, s in steps.items()} == {
+        "ingest_gmail": "completed", "ingest_exchange": "completed", "ingest_forms": "failed",
+        "ingest_dataverse": "completed", "ingest_stripe": "completed"}
+    assert ("Extraction failed for 1 of 4 connections: forms-followup/form_response ("
+            in steps["ingest_forms"]["error"])
+    assert "forms-intake/form_response (read " in steps["ingest_forms"]["error"]
+    files = json.loads((data / "manifest.json").read_text())["files"]
+    expected: dict[str, int] = {}
+    for f in files:
+        if f["connection_name"] != "forms-followup":
+            expected[f["connection_name"]] = expected.get(f["connection_name"], 0) + f["records"]
+    loaded = sql(home, data, "SELECT connection_name, COUNT(*) AS n FROM raw_objects "
+                             "GROUP BY connection_name")
+    assert {row["connection_name"]: row["n"] for row in loaded} == expected
+    failed = sql(home, data, "SELECT connection_name FROM event_log "
+                             "WHERE event_type = 'ingest.failed'")
+    assert failed == [{"connection_name": "forms-followup"}]
+    assert [p for p in (home / "extract").rglob("*") if p.is_file()] == []
+    again = lorc(home, data, "run", "daily-ingest", "--jobs", "2", "--json")
+    counts = [s["counts"] for s in json.loads(again.stdout)["steps"]
+              if s["job_id"] != "ingest_forms"]
+    assert all(c["inserted"] == 0 and c["unchanged"] == c["read"] for c in counts)

@@ -70,6 +70,13 @@ def use_namespace(name: str | None) -> None:
         state()._settings = None
 
 
+def use_jobs(jobs: int | None) -> None:
+    """`--jobs N`: this invocation's parallel extractions (``meltano.jobs``)."""
+    if jobs is not None:
+        os.environ["LORCHESTRA_MELTANO_JOBS"] = str(jobs)
+        state()._settings = None
+
+
 NamespaceOption = Annotated[
     str | None,
     typer.Option(

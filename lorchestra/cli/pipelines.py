@@ -17,6 +17,7 @@ from lorchestra.cli._common import (
     print_rows,
     settings,
     state,
+    use_jobs,
     use_namespace,
     warn,
 )
@@ -37,6 +38,17 @@ def run_command(
     ] = False,
     as_json: JsonFlag = False,
     namespace: NamespaceOption = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            metavar="N",
+            help="Extractions run at once by an ingest stage (default: the number of cores); "
+            "also LORCHESTRA_MELTANO_JOBS.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a named job definition or pipeline (lorchestra run daily).
 
@@ -44,6 +56,7 @@ def run_command(
     invalid. Exit code 1 if any job failed.
     """
     use_namespace(namespace)
+    use_jobs(jobs)
     run_target(target, dry_run=dry_run, as_json=as_json)
 
 

@@ -7,10 +7,12 @@ This is lorchestra's one resume mechanism: taps keep no state and read exactly t
 are given, and a failed run records no window, so the next one reads it again (see
 docs/operations.md). The job runs the extractor through the ingestor, streams the JSONL
 through ``upsert_objects`` and emits ``ingest.started`` / ``ingest.completed`` (read, inserted,
-updated, unchanged, rejected) or ``ingest.failed``. Connections run one after another, each on
-its own: one whose extraction fails is recorded with its cause and the next still runs; the job
-then fails with a one-line summary naming each failed connection and its cause. Malformed lines
-and records without an id are rejected, counted and written with their reason to a quarantine
+updated, unchanged, rejected) or ``ingest.failed``. Connections load one after another, each
+on its own (in a pipeline their extractions were started ahead, several at once, by
+:mod:`lorchestra.jobs.prefetch`; a job takes over the one for its connection and window):
+one whose extraction fails is recorded with its cause and the next still runs; the job then
+fails with a one-line summary naming each failed connection and its cause. Malformed lines and
+records without an id are rejected, counted and written with their reason to a quarantine
 file (0600) in the data home; the rest loads. A tap failure writes nothing of that connection
 to the object tables.
 
@@ -35,6 +37,8 @@ from lorchestra.config import Settings
 from lorchestra.connections import Connection, select, select_all
 from lorchestra.errors import JobSkipped, LorchestraError, first_line
 from lorchestra.home import open_private, private_dir
+from lorchestra.jobs import prefetch
+from lorchestra.jobs.prefetch import ExtractionPool
 from lorchestra.keys import ring_for
 from lorchestra.meltano_project import meltano_project
 from lorchestra.phi import NotPHI
@@ -84,8 +88,24 @@ def _source_job(source: str, doc: str) -> Callable[..., dict[str, Any]]:
         chosen = select(settings, source_system=source, account=account)
         return _run_all(bq_client, settings, chosen, since, until, full_refresh)
 
+    def prefetch(
+        bq_client: Warehouse,
+        pool: ExtractionPool,
+        account: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        full_refresh: bool = False,
+    ) -> None:
+        settings = pool.settings
+        if account is None and not select_all(settings, source_system=source):
+            return
+        chosen = select(settings, source_system=source, account=account)
+        _submit_all(bq_client, pool, chosen, since, until, full_refresh)
+
     job.__name__ = job.__qualname__ = f"extract_{source}"
     job.source_system = source  # type: ignore[attr-defined]  # doctor: which source it needs
+    # A pipeline stage starts the extractions of its ingester jobs ahead (lorchestra.jobs.prefetch).
+    job.prefetch = prefetch  # type: ignore[attr-defined]
     job.__doc__ = (
         f"{doc}\n\n--account selects one connection (all of the source's otherwise); "
         "without --since a connection resumes from its last successful run; --full-refresh "
@@ -117,6 +137,37 @@ def extract(
     return _run_all(
         bq_client, settings, select(settings, key=connection), since, until, full_refresh
     )
+
+
+def _prefetch_extract(
+    bq_client: Warehouse,
+    pool: ExtractionPool,
+    connection: str,
+    since: str | None = None,
+    until: str | None = None,
+    full_refresh: bool = False,
+) -> None:
+    chosen = select(pool.settings, key=connection)
+    _submit_all(bq_client, pool, chosen, since, until, full_refresh)
+
+
+extract.prefetch = _prefetch_extract  # type: ignore[attr-defined]
+
+
+def _submit_all(
+    bq_client: Warehouse,
+    pool: ExtractionPool,
+    connections: list[Connection],
+    since: str | None,
+    until: str | None,
+    full_refresh: bool,
+) -> None:
+    """Start each connection's extraction for the window its job will ask for."""
+    for connection in connections:
+        start = since
+        if start is None and not full_refresh:
+            start = _resume_point(bq_client, connection)
+        pool.submit(connection, start, until)
 
 
 def _run_all(
@@ -188,6 +239,10 @@ def ingest_connection(
     window_end = until or isoformat_utc(datetime.now(UTC))
     if since is None and not full_refresh:
         since = _resume_point(bq_client, connection)
+    pool = prefetch.active()
+    started = pool.claim(connection, since, until) if pool is not None else None
+    if started is not None:
+        window_end = started.window_end  # the extraction began then
     common = {
         "connection_name": connection.connection_name,
         "target_object_type": connection.object_type,
@@ -202,15 +257,21 @@ def ingest_connection(
     )
     output_root = private_dir(settings.home / "extract")
     try:
-        path = ingestor.extract_to_jsonl(
-            connection.tap,
-            f"{run_id}-{_slug(connection.key)}",
-            since=since,
-            until=until,
-            config=tap_config,
-            output_root=output_root,
-            project_dir=meltano_project(settings),
-        )
+        if started is not None:
+            path = started.result()  # already sealed, with encryption on
+        else:
+            path = ingestor.extract_to_jsonl(
+                connection.tap,
+                f"{run_id}-{_slug(connection.key)}",
+                since=since,
+                until=until,
+                config=tap_config,
+                output_root=output_root,
+                project_dir=meltano_project(settings),
+            )
+            if ring is not None:
+                clear, path = path, sealed.seal_file(path, ring)
+                clear.unlink()
     except ingestor.IngestorError as exc:
         message = first_line(exc)
         emit(
@@ -223,9 +284,6 @@ def ingest_connection(
             **common,
         )
         raise IngestError(f"Extraction for {connection.key} failed: {message}", message) from exc
-    if ring is not None:
-        clear, path = path, sealed.seal_file(path, ring)
-        clear.unlink()
     quarantine = _Quarantine(settings.home, run_id, connection, ring)
     result = upsert_objects(
         bq_client,

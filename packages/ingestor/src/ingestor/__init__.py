@@ -9,6 +9,7 @@ given.
 """
 
 from ingestor._extract import extract_to_jsonl, output_path, setting_env_name
+from ingestor._host import MeltanoHost
 from ingestor._project import (
     Extractor,
     check_project,
@@ -23,6 +24,7 @@ from ingestor._project import (
 from ingestor._records import BadLine, iter_jsonl_records
 from ingestor._runtime import packaged_project_files, runtime_project, runtime_project_dir
 from ingestor.errors import (
+    ExtractCancelled,
     ExtractError,
     IngestorError,
     InstallError,
@@ -35,11 +37,13 @@ from ingestor.errors import (
 __all__ = [
     "BadLine",
     "Extractor",
+    "ExtractCancelled",
     "ExtractError",
     "IngestorError",
     "InstallError",
     "LockTimeoutError",
     "MalformedLineError",
+    "MeltanoHost",
     "ProjectError",
     "UnknownSettingError",
     "check_project",

@@ -1,12 +1,15 @@
 """Run one Meltano extraction into one JSONL file whose path depends only on the run id.
 
 `extract_to_jsonl` runs `meltano run --full-refresh --no-state-update <tap> target-jsonl` in the
-project, under the project lock. Runs are stateless on purpose: the caller owns the window and
-passes it as `since`/`until` every time (lorchestra resumes from the windows it records in its
-event_log, the one resume mechanism); Meltano state would be a second one, and would make a
-re-run silently extract nothing (tap-jsonl, for one, skips files it has seen). The lock
-serialises runs because concurrent runs of one tap race on Meltano's catalog files; unique
-`meltano el --state-id` ids would avoid job-tracking clashes but not that race.
+project, under the project lock (shared) and the tap's own lock (exclusive): extractions with
+different taps run at once, two of one tap one after the other. Runs are stateless on purpose:
+the caller owns the window and passes it as `since`/`until` every time (lorchestra resumes from
+the windows it records in its event_log, the one resume mechanism); Meltano state would be a
+second one, and would make a re-run silently extract nothing (tap-jsonl, for one, skips files it
+has seen). The tap's lock serialises its runs because concurrent runs of one tap race on the
+catalog file Meltano writes into `.meltano/run/<tap>/`; unique `meltano el --state-id` ids would
+avoid job-tracking clashes but not that race. `meltano install` takes the project lock
+exclusively.
 
 Settings reach the plugins as environment variables: target-jsonl writes
 `<output_root>/<tap>/<run_id>/<run_id>.jsonl` (TARGET_JSONL_DESTINATION_PATH, _CUSTOM_NAME,
@@ -23,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,10 +34,12 @@ from typing import Any
 
 import orjson
 
+from ingestor._host import MeltanoHost
 from ingestor._logs import cause_of
 from ingestor._project import (
     declared_settings,
     meltano_env,
+    plugin_lock,
     project_lock,
     resolve_project_dir,
     run_meltano,
@@ -67,12 +73,16 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
                      project_dir: str | os.PathLike[str] | None = None,
                      output_root: str | os.PathLike[str] | None = None,
                      env: Mapping[str, str] | None = None, timeout: float | None = None,
-                     lock_timeout: float | None = None) -> Path:
+                     lock_timeout: float | None = None,
+                     cancel: threading.Event | None = None,
+                     host: MeltanoHost | None = None) -> Path:
     """Extract with `tap_name` into `<output_root>/<tap_name>/<run_id>/<run_id>.jsonl`.
 
     `config` holds extra tap settings (non-strings are JSON-encoded); `env` adds environment
     variables for Meltano (ours win on conflict); `timeout` bounds the run and `lock_timeout`
-    the wait for the project lock, in seconds. `output_root` defaults to the project's
+    the wait for each lock, in seconds; setting `cancel` from another thread stops the run
+    (ExtractCancelled); a `host` (`MeltanoHost.for_meltano(find_meltano())`) runs the
+    command in that reused Meltano process. `output_root` defaults to the project's
     `output/` directory (git-ignored). Returns the file written, empty when nothing was
     extracted; raises ExtractError (LockTimeoutError for the lock) and leaves no file on failure,
     or UnknownSettingError, before running, for a `config` key the tap does not declare.
@@ -83,13 +93,15 @@ def extract_to_jsonl(tap_name: str, run_id: str, *, since: DateLike | None = Non
                          tap_name, run_id).absolute()
     run_dir = target.parent
     settings = _plugin_settings(tap_name, run_dir, run_id, since, until, config)
-    with project_lock(project, lock_timeout):
+    with project_lock(project, lock_timeout, shared=True), \
+            plugin_lock(project, tap_name, lock_timeout):
         if run_dir.exists():
             shutil.rmtree(run_dir)  # target-jsonl appends: a re-run must start from nothing
         _private_dirs(run_dir)
         args = ["run", *RUN_OPTIONS, tap_name, _LOADER]
         try:
-            code, tail = run_meltano(project, args, meltano_env(env, settings), timeout)
+            code, tail = run_meltano(project, args, meltano_env(env, settings), timeout,
+                                     cancel, host)
         except BaseException:
             shutil.rmtree(run_dir, ignore_errors=True)
             raise

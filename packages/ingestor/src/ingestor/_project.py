@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ingestor._host import MeltanoHost
 from ingestor._logs import tail_of
 from ingestor._runtime import runtime_project
-from ingestor.errors import InstallError, LockTimeoutError, ProjectError
+from ingestor.errors import ExtractCancelled, InstallError, LockTimeoutError, ProjectError
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -40,6 +42,7 @@ __all__ = [
     "install_project",
     "list_extractors",
     "meltano_installed",
+    "plugin_lock",
     "project_lock",
     "resolve_project_dir",
     "source_tree_project",
@@ -123,26 +126,50 @@ def meltano_env(extra: Mapping[str, str] | None = None,
 
 
 @contextmanager
-def project_lock(project: Path, timeout: float | None = None) -> Iterator[None]:
+def project_lock(project: Path, timeout: float | None = None, *,
+                 shared: bool = False) -> Iterator[None]:
     """Hold the project's lock file, waiting at most `timeout` seconds for another holder.
 
     `timeout` None means `LORCHESTRA_MELTANO_LOCK_TIMEOUT` or DEFAULT_LOCK_TIMEOUT seconds.
+    Extractions hold it `shared` (several may run at once, each also holding its plugin's
+    `plugin_lock`); `meltano install` holds it exclusively, so it never rebuilds a virtualenv
+    under a running extraction.
     """
+    with _flock(project / LOCK_FILE, timeout, shared=shared, what=f"Meltano run in {project}"):
+        yield
+
+
+@contextmanager
+def plugin_lock(project: Path, plugin_name: str, timeout: float | None = None) -> Iterator[None]:
+    """Hold one plugin's lock: its runs are serialised, runs of other plugins are not.
+
+    Meltano writes a plugin's catalog to `.meltano/run/<plugin>/tap.properties.json` on every
+    run (in place, not atomically), so two runs of one plugin race on that file; runs of two
+    plugins (each inheriting plugin has its own directory) share nothing but the system
+    database, which Meltano opens in WAL mode and which stateless runs do not write.
+    """
+    lock_path = project / ".meltano" / "run" / f"lorchestra-{plugin_name}.lock"
+    with _flock(lock_path, timeout, shared=False, what=f"Meltano run of {plugin_name}"):
+        yield
+
+
+@contextmanager
+def _flock(lock_path: Path, timeout: float | None, *, shared: bool, what: str) -> Iterator[None]:
     if timeout is None:
         timeout = float(os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT)
-    lock_path = project / LOCK_FILE
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     with open(lock_path, "a+b") as handle:
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise LockTimeoutError(
-                        f"Another Meltano run in {project} held the lock {lock_path} for more "
-                        f"than {timeout:g} s; try again later or raise {LOCK_TIMEOUT_ENV}."
+                        f"Another {what} held the lock {lock_path} for more than {timeout:g} s; "
+                        f"try again later or raise {LOCK_TIMEOUT_ENV}."
                     ) from None
                 time.sleep(0.1)
         try:
@@ -152,19 +179,26 @@ def project_lock(project: Path, timeout: float | None = None) -> Iterator[None]:
 
 
 def run_meltano(project: Path, args: Sequence[str], env: Mapping[str, str],
-                timeout: float | None) -> tuple[int | None, list[str]]:
+                timeout: float | None, cancel: threading.Event | None = None,
+                host: MeltanoHost | None = None) -> tuple[int | None, list[str]]:
     """Run `meltano <args>` in `project`; return (exit code or None on timeout, safe log tail).
 
     The log goes to an anonymous temporary file (never a pipe, so a chatty run cannot block)
-    and only its sanitised tail is read back.
+    and only its sanitised tail is read back. Setting `cancel` (from another thread) stops the
+    run's whole process group and raises ExtractCancelled. With a `host` the command runs in
+    that reused Meltano process instead of a new one (ingestor._host).
     """
+    if host is not None:
+        host_code, host_log = host.run(project, args, env, timeout, cancel)
+        with host_log:
+            return host_code, _read_tail(host_log)
     command = [str(find_meltano()), "--log-format", "json", *args]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=project, env=dict(env), stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         guard = _guard(process.pid)
         try:
-            code: int | None = process.wait(timeout=timeout)
+            code: int | None = _wait(process, timeout, cancel)
         except subprocess.TimeoutExpired:
             _kill_group(process)
             code = None
@@ -203,6 +237,22 @@ def _guard(group: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", _GUARD_CODE, str(group)],
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float | None,
+          cancel: threading.Event | None) -> int:
+    if cancel is None:
+        return process.wait(timeout=timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        if cancel.is_set():
+            raise ExtractCancelled("The extraction was cancelled; its run was stopped.")
+        step = 0.1 if deadline is None else min(0.1, max(deadline - time.monotonic(), 0.0))
+        try:
+            return process.wait(timeout=step)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
 
 
 def _stand_down(guard: subprocess.Popen[bytes]) -> None:

@@ -7,7 +7,8 @@ The tree::
     ├── InstallError              `meltano install` failed (exit code and sanitised log tail)
     ├── UnknownSettingError       a setting the extractor does not declare (Meltano would drop it)
     ├── ExtractError              a run failed: exit code (None when killed) and log tail
-    │   └── LockTimeoutError      another run held the project lock for too long
+    │   ├── LockTimeoutError      another run held the project (or plugin) lock for too long
+    │   └── ExtractCancelled      the caller cancelled the run (its process group was stopped)
     └── MalformedLineError        a JSONL line is not a JSON object (line number and reason)
 
 Messages are full sentences and never contain record contents: log tails are sanitised (see
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "ExtractCancelled",
     "ExtractError",
     "IngestorError",
     "InstallError",
@@ -69,6 +71,10 @@ class ExtractError(_MeltanoCommandError):
 
 class LockTimeoutError(ExtractError):
     """Another Meltano run in the same project held the lock longer than the allowed wait."""
+
+
+class ExtractCancelled(ExtractError):
+    """The caller cancelled the run (``cancel`` set); its whole process group was stopped."""
 
 
 class MalformedLineError(IngestorError, ValueError):
