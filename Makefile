@@ -84,7 +84,7 @@ upgrade: $(BIN)/python
 # Fault injection: kill -9 at random points of `run daily`, re-run, compare with a clean run
 # (make test runs the same suite with one kill). LORCHESTRA_CHAOS_SEED picks other points.
 chaos: install
-	LORCHESTRA_CHAOS_KILLS=$${LORCHESTRA_CHAOS_KILLS:-10} $(BIN)/python -m pytest tests/test_chaos.py
+	LORCHESTRA_CHAOS_KILLS=$${LORCHESTRA_CHAOS_KILLS:-10} $(BIN)/python -m pytest tests/test_chaos.py tests/test_crash_side_effects.py
 
 demo: install fontlibs
 	bash tools/demo.sh "$(BIN)" "$(DEMO_HOME)" "$(DEMO_DATA)"

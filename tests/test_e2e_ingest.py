@@ -262,6 +262,31 @@ def test_every_line_of_a_sample_file_is_loaded_or_quarantined(
     assert entries[0]["raw"] == "not json at all"
 
 
+def test_a_record_breaking_the_declared_schema_costs_only_itself(
+    meltano_project: Path, home: Path, data: Path
+) -> None:
+    path = data / "google_forms" / "forms-intake" / "form_response.jsonl"
+    lines = path.read_text().splitlines()
+    good = len(lines)
+    embedded = json.loads(lines[0]) | {"responseId": "bad-answer"}
+    embedded["answers"] = {"q1": "CANARY-answer-text"}  # the schema says each answer is an object
+    stringly = json.loads(lines[1]) | {"responseId": "bad-score", "totalScore": "CANARY-12"}
+    lines[2:2] = [json.dumps(embedded), json.dumps(stringly)]
+    path.write_text("\n".join(lines) + "\n")
+    result = lorc(home, data, "run-job", "ingester", "extract", "--connection",
+                  "forms-intake/form_response", "--json")
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert (counts["read"], counts["inserted"], counts["rejected"]) == (good + 2, good, 2)
+    entries = quarantine_entries(home)
+    assert [(e["line"], e["reason"]) for e in entries] == [
+        (3, "schema: answers.q1 type"), (4, "schema: totalScore type")]
+    assert "CANARY" not in result.stdout + result.stderr
+    loaded = sql(home, data, "SELECT COUNT(*) AS n FROM raw_objects WHERE external_id "
+                             "IN ('bad-answer', 'bad-score')")
+    assert loaded == [{"n": 0}]
+
+
 def test_a_record_nested_900_deep_costs_only_itself(
     meltano_project: Path, home: Path, data: Path
 ) -> None:

@@ -376,13 +376,14 @@ class _Quarantine:
         self._entries.append((line_number, reason))
 
     def add_marked(self, extract_line: int, marker: dict[str, Any]) -> None:
-        """A line the tap could not read, numbered in the tap's own input file."""
+        """A line or record the tap would not send, numbered where the tap says (``in``: its
+        own input file, or ``stream`` for a record's position among the stream's records)."""
         self.bad_lines += 1
         self._bad_line_numbers.append(extract_line)
         reason = str(marker.get("reason") or "unreadable")
         line = marker.get("line")
         self._marked.append({"line": line, "reason": reason, "raw": marker.get("raw"),
-                             "in": "source file"})
+                             "in": str(marker.get("in") or "source file")})
         if reason in FAILING_REASONS:
             self.failing.append(f"line {line}: {reason}")
 

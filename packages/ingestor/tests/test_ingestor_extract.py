@@ -94,11 +94,12 @@ def test_every_line_comes_through_as_a_record_or_a_marker(
 
 def test_target_failure_mid_file_removes_partial_output(
         meltano_project: Path, tmp_path: Path, write_jsonl: Any, canary: str) -> None:
-    # A catalog declaring `n` an integer replaces the project's open one, so target-jsonl writes
-    # record 1 and then fails validating record 2, printing its value (the canary).
-    src = write_jsonl("mixed.jsonl", [{"id": "1", "n": 1}, {"id": "2", "n": canary}])
+    # A catalog limiting `n` to 5 characters replaces the project's open one. tap-lines checks
+    # types, not lengths, so target-jsonl writes record 1 and then fails validating record 2,
+    # printing its value (the canary).
+    src = write_jsonl("mixed.jsonl", [{"id": "1", "n": "1"}, {"id": "2", "n": canary}])
     catalog = json.loads((meltano_project / "catalogs" / "jsonl-records.json").read_text())
-    catalog["streams"][0]["schema"]["properties"]["n"] = {"type": "integer"}
+    catalog["streams"][0]["schema"]["properties"]["n"] = {"type": "string", "maxLength": 5}
     strict = tmp_path / "strict-catalog.json"
     strict.write_text(json.dumps(catalog))
     with pytest.raises(ExtractError) as caught:

@@ -62,6 +62,8 @@ class Request:
     headers: Mapping[str, str]
     form: dict[str, str]
     params: dict[str, str]
+    #: The request target exactly as it arrived (path and raw query string, not decoded).
+    target: str = ""
 
     def arg(self, name: str) -> str | None:
         """The first value of a query parameter, or None."""
@@ -235,12 +237,13 @@ class FakeApi:
         else:
             form = ({k: v[-1] for k, v in parse_qs(raw.decode("utf-8")).items()}
                     if "form-urlencoded" in (handler.headers.get("Content-Type") or "") else {})
-            response = self._dispatch(handler.command, path, query, dict(handler.headers), form)
+            response = self._dispatch(handler.command, path, query, dict(handler.headers), form,
+                                      handler.path)
         self._record(LoggedRequest(handler.command, path, query, arrived, response.status))
         _write(handler, response)
 
     def _dispatch(self, method: str, path: str, query: dict[str, list[str]],
-                  headers: dict[str, str], form: dict[str, str]) -> Response:
+                  headers: dict[str, str], form: dict[str, str], target: str = "") -> Response:
         for route_method, pattern, route_handler, auth in self._routes:
             match = pattern.fullmatch(path)
             if match is None or route_method != method:
@@ -250,7 +253,7 @@ class FakeApi:
                 response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
                 return response
             params = {k: unquote(v) for k, v in match.groupdict().items()}
-            return route_handler(Request(method, path, query, headers, form, params))
+            return route_handler(Request(method, path, query, headers, form, params, target))
         return self.error(404, "Not found.")
 
     def _authorized(self, header: str) -> bool:

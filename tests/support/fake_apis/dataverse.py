@@ -7,8 +7,9 @@ columns, ascending only; the key always breaks ties) and the page size
 `Prefer: odata.maxpagesize=N` (default 5000, answered with Preference-Applied), which, as in
 Dataverse, each request must repeat. Paging is keyset paging behind an opaque `$skiptoken`
 shaped like Dataverse's (a `<cookie>` whose `pagingcookie` is itself URL-encoded, so twice in
-the link, and a client that re-encodes the link breaks it): a token the fake did not issue is a
-400. Any other
+the link, `%253ccookie%2520page...`). A paging request must send the link byte for byte: its raw
+request target (path and query string, not decoded) must equal a link handed out, else it is a
+400, as is a token the fake did not issue. Any other
 query option is a 400 too. Rows come back exactly as stored, `@odata.etag` included.
 `upsert(entity_set, rows)` is rows created or modified since; `prefer_headers` logs each
 request's Prefer and `skiptokens` the tokens issued.
@@ -24,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tests.support.fake_apis._server import Request, Response
-from tests.support.fake_apis.msgraph import MicrosoftApi, parse_window, within
+from tests.support.fake_apis.msgraph import NOT_AS_GIVEN, MicrosoftApi, parse_window, within
 
 __all__ = ["FakeDataverse"]
 
@@ -32,6 +33,7 @@ _DEFAULT_PAGE = 5000
 _OPTIONS = frozenset({"$select", "$filter", "$orderby", "$skiptoken"})
 _ORDER = re.compile(r"(?P<column>\w+)(?: (?P<direction>asc|desc))?")
 _PAGE_SIZE = re.compile(r"odata\.maxpagesize=(?P<size>\d+)")
+_HEX = re.compile(r"%[0-9A-F]{2}")
 
 
 class FakeDataverse(MicrosoftApi):
@@ -75,6 +77,8 @@ class FakeDataverse(MicrosoftApi):
         prefer = request.headers.get("Prefer")
         with self.lock:
             self.prefer_headers.append(prefer)
+        if not self.paged_as_given(request):
+            return self.error(400, NOT_AS_GIVEN)
         entity_set = request.params["entity_set"]
         if entity_set not in self._keys:
             return self.error(404, f"Resource not found for the segment '{entity_set}'.")
@@ -138,12 +142,19 @@ class FakeDataverse(MicrosoftApi):
             raise ValueError("Could not find a property named in $select on the entity type.")
         return wanted | {key, "@odata.etag"}
 
+    def encode_paging(self, value: str) -> str:
+        # As Dataverse writes it: `=` and `/` bare, the rest percent-encoded, so the already
+        # encoded paging cookie inside is encoded twice (`%253ccookie%2520page...`).
+        return quote(value, safe="=/")
+
     def _issue(self, last: tuple[Any, ...], key: str, last_id: str, page_number: int) -> str:
-        # Dataverse's shape: the inner paging cookie is URL-encoded within the token.
+        # Dataverse's shape: the inner paging cookie is URL-encoded (lower-case hex) within
+        # the token.
         inner = (f'<cookie page="{page_number - 1}"><{key} last="{{{last_id}}}" '
-                 f'nonce="{secrets.token_hex(4)}" /></cookie>')
+                 f'first="{{{last_id}}}" nonce="{secrets.token_hex(4)}" /></cookie>')
+        encoded = _HEX.sub(lambda m: m[0].lower(), quote(inner, safe=""))
         token = (f'<cookie pagenumber="{page_number}" '
-                 f'pagingcookie="{quote(inner, safe="")}" istracking="False" />')
+                 f'pagingcookie="{encoded}" istracking="False" />')
         with self.lock:
             self._skiptokens[token] = last
         return token

@@ -6,7 +6,9 @@ as Gmail orders them) with `maxResults` (default 100, at most 500), `pageToken` 
 `after:<unix seconds>` / `before:<unix seconds>` terms. Those compare the message's whole
 seconds and exclude the boundary, the strictest reading of Gmail's search operators, so a tap
 that trusts them to be inclusive loses messages here; any other search term is a 400, so a test
-cannot pass on a filter the fake silently ignored. `GET …/messages/{id}?format=full` returns
+cannot pass on a filter the fake silently ignored. Messages labelled `SPAM` or `TRASH` are left
+out unless `includeSpamTrash=true`, as Gmail does; `list_params` logs each list request's query
+parameter names. `GET …/messages/{id}?format=full` returns
 the stored payload unchanged (404 for an unknown id; other formats are a 400). Any userId is
 the one mailbox. `add(messages)` is new mail arriving.
 """
@@ -31,6 +33,7 @@ class FakeGmail(GoogleApi):
     def __init__(self, messages: Iterable[dict[str, Any]] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._messages: dict[str, dict[str, Any]] = {}
+        self.list_params: list[list[str]] = []
         self.add(messages)
         self.route("GET", _USER + "/messages", self._list)
         self.route("GET", _USER + "/messages/(?P<id>[^/]+)", self._get)
@@ -55,9 +58,12 @@ class FakeGmail(GoogleApi):
         except ValueError as exc:
             return self.error(400, str(exc))
         labels = set(request.query.get("labelIds", []))
+        hidden = set() if request.arg("includeSpamTrash") == "true" else {"SPAM", "TRASH"}
         with self.lock:
+            self.list_params.append(sorted(request.query))
             found = [m for m in self._messages.values()
                      if labels <= set(m.get("labelIds", []))
+                     and not hidden & set(m.get("labelIds", []))
                      and (after is None or int(m["internalDate"]) // 1000 > after)
                      and (before is None or int(m["internalDate"]) // 1000 < before)]
         found.sort(key=_order_key, reverse=True)

@@ -4,8 +4,9 @@
 tenant (`POST /{tenant}/oauth2/v2.0/token`; `token_url` keeps the `{tenant}` placeholder for
 the tap to fill in), errors as `{"error": {"code", "message"}}`, `$filter` comparisons of a
 datetime column (`ge`/`gt`/`le`/`lt` joined by `and`; anything else is a 400, so a test cannot
-pass on a filter the fake ignored), `@odata.nextLink` URLs, and `fail_later`, a fault that hits
-a page in the middle of the paging. `FakeDataverse` builds on it.
+pass on a filter the fake ignored), `@odata.nextLink` URLs that must come back byte for byte
+(a paging request whose raw target differs from the link is a 400), and `fail_later`, a fault
+that hits a page in the middle of the paging. `FakeDataverse` builds on it.
 
 `FakeGraphMail` serves `GET /v1.0/me/messages`, `/v1.0/users/{id}/messages` and both under
 `/mailFolders/{folderId}` (the folder is a message's `parentFolderId`; an unknown user or
@@ -29,7 +30,7 @@ from urllib.parse import quote, urlencode
 
 from tests.support.fake_apis._server import FakeApi, Request, Response, _Fault
 
-__all__ = ["FakeGraphMail", "MicrosoftApi", "parse_window", "within"]
+__all__ = ["NOT_AS_GIVEN", "FakeGraphMail", "MicrosoftApi", "parse_window", "within"]
 
 _COMPARISON = re.compile(r"(?P<column>\w+) (?P<op>ge|gt|le|lt) "
                          r"(?P<value>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)")
@@ -61,11 +62,21 @@ def within(value: Any, window: Window) -> bool:
     return all(checks[op](bound) for op, bound in window)
 
 
+#: The query options only a server's next link carries.
+PAGING_OPTIONS = frozenset({"$skip", "$skiptoken"})
+#: The 400 a request gets when it pages with a link it did not send byte for byte.
+NOT_AS_GIVEN = "The @odata.nextLink was not sent as given (its query string was re-encoded)."
+
+
 class MicrosoftApi(FakeApi):
     """Microsoft identity platform tokens per tenant, Microsoft error bodies, OData links."""
 
     token_pattern = r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token"
     error_codes: Mapping[int, str] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._issued_links: set[str] = set()  # path?query of every next link handed out
 
     @property
     def token_url(self) -> str:
@@ -81,12 +92,33 @@ class MicrosoftApi(FakeApi):
         self._add_fault(_Fault(path_prefix, status, dict(headers or {}), times, skip=after))
 
     def next_link(self, request: Request, **paging: str) -> str:
-        """The request's URL with its query options, less old paging ones, plus `paging`."""
+        """The request's URL with its query options, less old paging ones, plus `paging`.
+
+        The link is remembered: a request carrying a paging option must then arrive with its
+        raw target (path and query string, byte for byte) equal to a link handed out
+        (`paged_as_given`), as the OData rule says, a client that decodes and re-encodes it
+        is refused.
+        """
         options = {name: values[-1] for name, values in request.query.items()
-                   if name not in ("$skip", "$skiptoken")}
-        options.update(paging)
-        return (f"{self.url}{request.path}?"
-                f"{urlencode(options, quote_via=quote, safe='$,:()')}")
+                   if name not in PAGING_OPTIONS}
+        paging_text = "&".join(f"{name}={self.encode_paging(value)}"
+                               for name, value in paging.items())
+        query = urlencode(options, quote_via=quote, safe="$,:()")
+        target = f"{request.path}?{query}{'&' if query else ''}{paging_text}"
+        with self.lock:
+            self._issued_links.add(target)
+        return f"{self.url}{target}"
+
+    def encode_paging(self, value: str) -> str:
+        """How a paging option's value is written into a next link."""
+        return quote(value, safe="")
+
+    def paged_as_given(self, request: Request) -> bool:
+        """False when the request pages (`$skip`, `$skiptoken`) with a link not sent verbatim."""
+        if not PAGING_OPTIONS & set(request.query):
+            return True
+        with self.lock:
+            return request.target in self._issued_links
 
 
 class FakeGraphMail(MicrosoftApi):
@@ -126,6 +158,8 @@ class FakeGraphMail(MicrosoftApi):
         prefer = request.headers.get("Prefer")
         with self.lock:
             self.prefer_headers.append(prefer)
+        if not self.paged_as_given(request):
+            return self.error(400, NOT_AS_GIVEN)
         if request.params.get("user", self.user) != self.user:
             return self.error(404, "The requested user is invalid.")
         try:

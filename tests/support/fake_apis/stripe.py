@@ -11,7 +11,10 @@ served exactly as given. Authentication is the API key as a bearer token
 `denied` gets the 403 a restricted key without that permission gets. Errors, injected faults
 included, carry Stripe's body `{"error": {"type", "message", "code"?}}`. `add(objects)` is new
 data arriving; each object goes to the resource its `object` field names. Every accepted request's
-`Stripe-Version` header (None when absent) lands in `stripe_versions`.
+`Stripe-Version` header (None when absent) lands in `stripe_versions`. An invoice's `payments`
+list is includable, as in Stripe's current API: stored invoices carry it, and it is served only
+to a request with `expand[]=data.payments` (`expand[]` on another resource, or naming anything
+else, is a 400).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ RESOURCES = {"customers": "customer", "invoices": "invoice",
              "payment_intents": "payment_intent", "refunds": "refund"}
 _RESOURCE_OF = {kind: resource for resource, kind in RESOURCES.items()}
 _CREATED_OPS = {"gte": int.__ge__, "gt": int.__gt__, "lte": int.__le__, "lt": int.__lt__}
-_PARAMS = {"limit", "starting_after", *(f"created[{op}]" for op in _CREATED_OPS)}
+_PARAMS = {"limit", "starting_after", "expand[]", *(f"created[{op}]" for op in _CREATED_OPS)}
+#: Includable fields per resource: absent unless the list is asked to expand `data.<field>`.
+_INCLUDABLE = {"invoices": ("payments",)}
 
 
 class FakeStripe(FakeApi):
@@ -83,6 +88,11 @@ class FakeStripe(FakeApi):
         unknown = sorted(set(request.query) - _PARAMS)
         if unknown:
             return self.error(400, f"Received unknown parameter: {unknown[0]}")
+        expand = set(request.query.get("expand[]", []))
+        includable = {f"data.{name}" for name in _INCLUDABLE.get(resource, ())}
+        if expand - includable:
+            return self.error(400, f"This property cannot be expanded "
+                                   f"({sorted(expand - includable)[0]}).")
         try:
             limit = int(request.arg("limit") or 10)
             bounds = [(_CREATED_OPS[op], int(value)) for op in _CREATED_OPS
@@ -102,7 +112,9 @@ class FakeStripe(FakeApi):
             newest_first = newest_first[ids.index(cursor) + 1:]
         matching = [item for item in newest_first
                     if all(compare(int(item["created"]), value) for compare, value in bounds)]
-        return Response(200, {"object": "list", "data": matching[:limit],
+        hidden = [name for name in _INCLUDABLE.get(resource, ()) if f"data.{name}" not in expand]
+        page = [{k: v for k, v in item.items() if k not in hidden} for item in matching[:limit]]
+        return Response(200, {"object": "list", "data": page,
                               "has_more": len(matching) > limit, "url": f"/v1/{resource}"})
 
 

@@ -5,7 +5,8 @@ measurements, invoices/payments or email), ``client_<contact_id>.html`` and ``.p
 clinician, ``practice_summary.html`` and ``.pdf`` (not with ``client``: a one-client run leaves
 the summary as it was). A report whose HTML is unchanged is not rewritten, and counted as
 unchanged. Paths come from ids (an unsafe id is skipped), directories are 0700, files 0600,
-every write is atomic. Sends are recorded as ``report.sent``
+every write is atomic (a temp file a killed run left beside the reports is removed by the next
+run; tests/test_crash_side_effects.py kills one mid-write). Sends are recorded as ``report.sent``
 events (connection_name = contact_id, target_object_type = ``weekly_report:<week>``) and a report
 is not sent again for the same client and week unless ``resend``.
 """
@@ -110,6 +111,7 @@ def generate(
                 counts.summary_written = 1
             else:
                 counts.summary_unchanged = 1
+        remove_interrupted_writes(directory)
         fsync_dir(directory)
         emit(
             bq_client,
@@ -138,6 +140,15 @@ def write_report(directory: Path, stem: str, html: str) -> bool:
     write_private(pdf_path, to_pdf(html))
     write_private(html_path, data)
     return True
+
+
+def remove_interrupted_writes(directory: Path) -> None:
+    """Delete temp files a killed run left beside the reports (``.<name>.<random>.tmp``, from
+    ``write_private``): the reports themselves were never replaced by them, and this run has
+    just written or confirmed every report."""
+    for existing in directory.iterdir():
+        if existing.is_file() and existing.name.startswith(".") and existing.name.endswith(".tmp"):
+            existing.unlink()
 
 
 def already_sent(bq_client: Warehouse, contact_id: str, week: IsoWeek) -> bool:

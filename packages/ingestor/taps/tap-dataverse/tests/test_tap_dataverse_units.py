@@ -189,3 +189,33 @@ def test_meltano_yml_declares_every_setting_and_hides_the_secrets() -> None:
     secret = {name for name, schema in properties.items() if schema.get("secret")}
     assert secret == {"client_secret"}
     assert {name for name, setting in declared.items() if setting.get("sensitive")} == secret
+
+
+def test_next_links_go_out_byte_for_byte(dataverse: FakeDataverse, settings: dict[str, Any],
+                                         contacts: list[dict[str, Any]]) -> None:
+    # FakeDataverse answers 400 to a paging request whose raw target (path and query string,
+    # not decoded) differs from the link it handed out; its links carry Dataverse's paging
+    # cookie, percent-encoded inside the percent-encoded $skiptoken.
+    (stream,) = _streams(settings)
+    assert list(stream.request_records(None)) == contacts
+    paged = [r for r in dataverse.requests_to("/api/data/v9.2/contacts") if "$skiptoken" in r.query]
+    assert len(paged) == len(contacts) // 5 and all(r.status == 200 for r in paged)
+
+
+def test_the_fake_refuses_a_re_encoded_next_link(dataverse: FakeDataverse,
+                                                  settings: dict[str, Any]) -> None:
+    from singer_sdk.authenticators import _add_parameters  # how the SDK rebuilt every URL
+
+    (stream,) = _streams(settings)
+    stream.authenticator.update_access_token()
+    first = requests.get(dataverse.url + "/api/data/v9.2/contacts", timeout=10,
+                         headers={"Authorization": f"Bearer {stream.authenticator.access_token}",
+                                  "Prefer": "odata.maxpagesize=5"})
+    link = first.json()["@odata.nextLink"]
+    assert "%253ccookie%2520page%253d" in link and "pagenumber=%222%22" in link
+    headers = first.request.headers
+    verbatim = requests.get(link, headers=headers, timeout=10)
+    re_encoded = requests.get(_add_parameters(link, {}), headers=headers, timeout=10)
+    assert verbatim.status_code == 200
+    assert re_encoded.status_code == 400
+    assert "not sent as given" in re_encoded.json()["error"]["message"]

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 
 import ingestor
-from tap_gmail import TapGmail
+import tap_gmail
+from tap_gmail import TapGmail, streams
 from tap_gmail.streams import MessagesStream, in_window, search_query
+from tests.support.fake_apis import FakeGmail
 from tests.support.fake_apis.meltano_runs import declared_settings
 
 
@@ -59,3 +61,19 @@ def test_meltano_yml_declares_every_setting_and_hides_the_secrets() -> None:
     secret = {name for name, schema in properties.items() if schema.get("secret")}
     assert secret == {"client_secret", "refresh_token"}
     assert {name for name, setting in declared.items() if setting.get("sensitive")} == secret
+
+
+def test_what_the_docstrings_say_is_what_is_fetched(
+        gmail: FakeGmail, settings: dict[str, Any], messages: list[dict[str, Any]]) -> None:
+    # The fake hides SPAM/TRASH messages unless includeSpamTrash=true, as Gmail does; the tap
+    # never sends it and says so.
+    latest = messages[-1]
+    junk = [{**latest, "id": f"{latest['id']}{label}", "labelIds": [label]}
+            for label in ("SPAM", "TRASH")]
+    gmail.add(junk)
+    stream = TapGmail(config=settings, setup_mapper=False).streams["messages"]
+    fetched = list(stream.request_records(None))
+    assert [m["id"] for m in fetched] == [m["id"] for m in messages]
+    assert gmail.list_params and all("includeSpamTrash" not in p for p in gmail.list_params)
+    for doc in (tap_gmail.__doc__, TapGmail.__doc__, streams.__doc__):
+        assert "outside Spam and Trash" in " ".join((doc or "").split())

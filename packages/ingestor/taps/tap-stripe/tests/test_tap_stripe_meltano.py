@@ -50,7 +50,7 @@ def _created_since(found: list[dict[str, Any]], start: int) -> list[dict[str, An
 def test_full_sync_emits_every_object_unchanged(
         runner: MeltanoRunner, stripe: FakeStripe, settings: dict[str, Any],
         objects: dict[str, list[dict[str, Any]]]) -> None:
-    result = run_ok(runner, {**settings, "stripe_version": "2024-06-20"})
+    result = run_ok(runner, {**settings, "stripe_version": "2026-03-25.dahlia"})
     # Stream by stream, each oldest first, exactly the sample objects.
     assert result.records == [item for found in objects.values() for item in found]
     for resource, found in objects.items():
@@ -59,8 +59,10 @@ def test_full_sync_emits_every_object_unchanged(
         newest_first = found[::-1]
         assert [_arg(page, "starting_after") for page in pages] == [
             None, *(newest_first[10 * n - 1]["id"] for n in range(1, len(pages)))]
-        assert {key for page in pages for key in page.query} <= {"limit", "starting_after"}
-    assert set(stripe.stripe_versions) == {"2024-06-20"}
+        expand = {"expand[]"} if resource == "invoices" else set()
+        assert {key for page in pages for key in page.query} <= {"limit", "starting_after",
+                                                                  *expand}
+    assert set(stripe.stripe_versions) == {"2026-03-25.dahlia"}
     _never_logged(result, stripe, objects)
 
 
@@ -180,3 +182,23 @@ def test_refused_key_fails_at_once_with_a_clear_message(
     assert stripe.requests_to("/v1/payment_intents") == []
     assert result.leaked([wrong_key]) == []
     _never_logged(result, stripe, objects)
+
+
+def test_a_record_breaking_the_schema_is_quarantined_and_the_rest_loads(
+        runner: MeltanoRunner, settings: dict[str, Any],
+        objects: dict[str, list[dict[str, Any]]]) -> None:
+    # Two invoices the schema refuses: an expanded customer object where it says string (id),
+    # and an amount as a string where it says integer. target-jsonl used to stop the run there.
+    invoices = [dict(item) for item in objects["invoices"]]
+    invoices[3]["customer"] = {"id": invoices[3]["customer"], "object": "customer",
+                               "email": "CANARY-embedded@example.com"}
+    invoices[7]["amount_due"] = "CANARY-150.00"
+    with FakeStripe(invoices, api_key=settings["api_key"]) as stripe:
+        result = run_ok(runner, {**settings, "api_url": stripe.url, "streams": ["invoices"]})
+    markers = [(n, r["_lorchestra_quarantine"]) for n, r in enumerate(result.records)
+               if "_lorchestra_quarantine" in r]
+    assert [(n, m["line"], m["reason"], m["in"]) for n, m in markers] == [
+        (3, 4, "schema: customer type", "stream"), (7, 8, "schema: amount_due type", "stream")]
+    assert [r for r in result.records if "_lorchestra_quarantine" not in r] == [
+        item for n, item in enumerate(invoices) if n not in (3, 7)]
+    assert result.leaked(["CANARY"]) == []  # the reason names the field, never the value

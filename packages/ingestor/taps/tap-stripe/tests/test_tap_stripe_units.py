@@ -10,7 +10,7 @@ import requests
 from singer_sdk.exceptions import ConfigValidationError
 
 import ingestor
-from tap_stripe import TapStripe
+from tap_stripe import TapStripe, schemas
 from tap_stripe.streams import (
     DAY_SECONDS,
     StartingAfterPaginator,
@@ -20,6 +20,7 @@ from tap_stripe.streams import (
 )
 from tap_stripe.tap import SETTINGS
 from tests.support.fake_apis.meltano_runs import declared_settings
+from tests.support.fake_apis.stripe import FakeStripe
 
 T0 = 1_790_000_000  # 2026-09-21T14:13:20Z
 
@@ -103,3 +104,24 @@ def test_meltano_yml_declares_every_setting_and_hides_the_key() -> None:
     assert set(declared) == set(properties)
     assert {name for name, schema in properties.items() if schema.get("secret")} == {"api_key"}
     assert {name for name, setting in declared.items() if setting.get("sensitive")} == {"api_key"}
+
+
+def test_current_api_version_and_invoice_payments_by_default(
+        stripe: FakeStripe, settings: dict[str, Any],
+        objects: dict[str, list[dict[str, Any]]]) -> None:
+    # The fake serves an invoice's `payments` only to `expand[]=data.payments`, as Stripe does.
+    tap = TapStripe(config={**settings, "streams": ["invoices", "payment_intents"]},
+                    setup_mapper=False)
+    invoices = list(tap.streams["invoices"].request_records(None))
+    intents = list(tap.streams["payment_intents"].request_records(None))
+    assert invoices == objects["invoices"] and intents == objects["payment_intents"]
+    assert set(stripe.stripe_versions) == {schemas.STRIPE_VERSION}
+    paid = [inv for inv in invoices if inv["status"] == "paid"]
+    assert paid and all(len(inv["payments"]["data"]) == 1 for inv in paid)
+    assert {p["payment"]["payment_intent"] for inv in paid for p in inv["payments"]["data"]} \
+        == {pi["id"] for pi in intents}
+    for removed in ("payment_intent", "charge", "paid"):
+        assert removed not in schemas.INVOICE["properties"]
+        assert all(removed not in inv for inv in invoices)
+    assert "invoice" not in schemas.PAYMENT_INTENT["properties"]
+    assert {"payments", "parent", "amount_overpaid"} <= set(schemas.INVOICE["properties"])

@@ -7,7 +7,8 @@ module: resuming is lorchestra's, from the windows it records); `RefreshTokenAut
 `ClientCredentialsAuthenticator` fetch and renew OAuth 2.0 bearer tokens; `parse_instant` and
 `setting_instant` read the date settings and `retry_after_seconds` a Retry-After header.
 `ODataStream` reads an OData v4 collection (Microsoft Graph, Dataverse) oldest first by a
-datetime column, paging by `@odata.nextLink`. A tap::
+datetime column, paging by `@odata.nextLink`. A record that breaks its stream's schema is sent
+as a quarantine marker instead of failing the run (`_quarantine`). A tap::
 
     class MessagesStream(ApiStream[str]):
         @cached_property

@@ -1,7 +1,8 @@
 """OAuth 2.0 authenticators: refresh-token (Google, Microsoft) and client credentials (Dataverse).
 
 Both build on singer-sdk's `OAuthAuthenticator`, which puts `Authorization: Bearer …` on every
-request and asks for a token when `is_token_valid()` says so. What changes here: the token is
+request and asks for a token when `is_token_valid()` says so. What changes here: the request's
+URL is left byte for byte as the stream prepared it (the SDK re-encodes it); the token is
 renewed shortly before it expires (a tenth of its lifetime, at most a minute, early) rather than
 after a request has failed; the token request uses the tap's `request_timeout`; a token endpoint
 answering 429 or 5xx raises `RetriableAPIError`, so the stream's retry policy applies (the token
@@ -45,6 +46,19 @@ class _TokenAuthenticator(OAuthAuthenticator):
                          client_id=client_id, client_secret=client_secret)
         self.label = tap_name
         self.timeout = timeout
+
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Put the bearer token on the request and leave its URL exactly as it was.
+
+        singer-sdk's version also rebuilds the URL (parse_qs, then urlencode) to add query
+        parameters these authenticators never have: that decodes and re-encodes the query, so
+        `%20` became `+`, `$` became `%24` and an OData `@odata.nextLink` was not sent as the
+        server gave it.
+        """
+        if not self.is_token_valid():
+            self.update_access_token()
+        request.headers["Authorization"] = f"Bearer {self.access_token}"
+        return request
 
     def is_token_valid(self) -> bool:
         if self.access_token is None or self.last_refreshed is None:

@@ -118,8 +118,12 @@ class ODataStream(ApiStream[str]):
                         next_page_token: str | None) -> requests.PreparedRequest:
         if next_page_token is None:
             return super().prepare_request(context, None)
-        return self.build_prepared_request(method="GET", url=next_page_token,
-                                           headers=self.http_headers)
+        request = self.build_prepared_request(method="GET", url=next_page_token,
+                                              headers=self.http_headers)
+        # requests requotes a URL it prepares; the link goes out exactly as the server gave it
+        # (the authenticators leave URLs alone, tap_common._auth).
+        request.url = next_page_token
+        return request
 
     def get_new_paginator(self) -> NextLinkPaginator:
         return NextLinkPaginator(self.url_base, f"{self.tap_name}: stream {self.name}")

@@ -27,10 +27,12 @@ from typing import Any, TypeVar
 
 import backoff
 import requests
+import singer_sdk.singerlib as singer
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import RequestFunc
 
+from tap_common._quarantine import SchemaCheck, marker, with_markers
 from tap_common._retry import wait_generator
 from tap_common._settings import (
     DEFAULT_BACKOFF_MAX_SECONDS,
@@ -54,7 +56,34 @@ RETRIED_EXCEPTIONS: tuple[type[Exception], ...] = (
 
 
 class ApiStream(RESTStream[_T]):
-    """A REST stream with lorchestra's retry and error policy, reading one given window."""
+    """A REST stream with lorchestra's retry and error policy, reading one given window.
+
+    A record that breaks the stream's schema goes out as a quarantine marker in its place
+    (`tap_common._quarantine`): the rest of the stream still loads.
+    """
+
+    _schema_check: SchemaCheck | None = None
+    _position = 0  # records generated so far, for the markers' positions
+
+    def _generate_schema_messages(self) -> Generator[singer.SchemaMessage, None, None]:
+        for message in super()._generate_schema_messages():
+            message.schema = with_markers(message.schema)
+            yield message
+
+    def _generate_record_messages(
+            self, record: dict[str, Any]) -> Generator[singer.RecordMessage, None, None]:
+        self._position += 1
+        if self._schema_check is None:
+            self._schema_check = SchemaCheck(self.schema)
+        broken = self._schema_check.violation(record)
+        if broken is None:
+            yield from super()._generate_record_messages(record)
+            return
+        self.logger.warning("%s: stream %s record %d quarantined (schema: %s)",
+                            self.tap_name, self.name, self._position, broken)
+        yield singer.RecordMessage(stream=self.name,
+                                   record=marker(self._position, f"schema: {broken}", record),
+                                   version=self._stream_version)
 
     def configured_window(self) -> tuple[datetime | None, datetime | None]:
         """The run's window [start_date, end_date) in UTC; None: unbounded on that side."""

@@ -1,8 +1,9 @@
 """The `messages` stream: the messages of one Gmail account, as users.messages.get returns them.
 
-"Every message" means every message outside Spam and Trash: `users.messages.list` leaves those
-out unless `includeSpamTrash=true` is sent, and this tap does not send it (nor a `q` of its own
-beyond the window and the configured `query`).
+The messages are those outside Spam and Trash: `users.messages.list` leaves those out unless
+`includeSpamTrash=true` is sent, and this tap never sends it (nor a `q` of its own beyond the
+window and the configured `query`). Sent mail, drafts and chats are listed like any message;
+`label_ids` (e.g. `["INBOX"]`) or `query` (e.g. `-in:chats`) narrow the list.
 
 Gmail's list (`users.messages.list`) gives only ids, newest first. A run therefore lists every
 id of the window first (ids are small: a million take tens of MB), then fetches the messages

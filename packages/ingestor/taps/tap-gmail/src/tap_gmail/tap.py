@@ -15,7 +15,7 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 
 
 class TapGmail(Tap):
-    """Gmail messages (users.messages.get, format=full) of one account."""
+    """Gmail messages (users.messages.get, format=full) of one account, outside Spam and Trash."""
 
     name = "tap-gmail"
     config_jsonschema = th.PropertiesList(

@@ -5,8 +5,12 @@
 non-blank line of every file matching ``path`` (sorted): the object itself when the line
 holds a JSON object, else a quarantine marker
 ``{"_lorchestra_quarantine": {"line", "reason", "raw"}}`` naming the line (1-based, in its
-file), why (``not JSON``, ``not an object``, ``invalid UTF-8``, ``too deep``) and its text.
-It never skips a line silently, never stops at a bad one, and keeps no state.
+file), why (``not JSON``, ``not an object``, ``invalid UTF-8``, ``too deep``, or
+``schema: <field> <rule>`` when the catalog declares a shape the object breaks, e.g.
+``schema: answers.q1 type``; the reason names the field, never its value) and its text.
+With a declared shape, the ``SCHEMA`` message says "the catalog's schema, or a marker", so the
+target still validates every record it writes. It never skips a line silently, never stops at
+a bad one, and keeps no state.
 ``--discover`` prints the catalog; ``--about`` describes the tap.
 """
 
@@ -19,9 +23,16 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from tap_lines._schema import is_open, violation
+
 MARKER = "_lorchestra_quarantine"
 MAX_DEPTH = 100
 SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": True, "properties": {}}
+#: What a marker record looks like, so a validating target accepts markers beside records.
+MARKER_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": [MARKER], "additionalProperties": False,
+    "properties": {MARKER: {"type": "object"}},
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,23 +60,26 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("tap-lines: the `path` setting is required\n")
         return 2
     schema = _catalog_schema(args.catalog, stream) if args.catalog else SCHEMA
+    declared = None if is_open(schema) else schema
+    if declared is not None:
+        schema = {"anyOf": [declared, MARKER_SCHEMA]}
     out.write(_message({"type": "SCHEMA", "stream": stream, "schema": schema,
                         "key_properties": []}))
-    for record in read_records(str(config["path"])):
+    for record in read_records(str(config["path"]), declared):
         out.write(_message({"type": "RECORD", "stream": stream, "record": record}))
     return 0
 
 
-def read_records(pattern: str) -> Iterator[dict[str, Any]]:
+def read_records(pattern: str, schema: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """Every non-blank line of every file matching ``pattern``: a record or a marker."""
     for path in sorted(glob.glob(pattern)):
         with open(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if raw.strip():
-                    yield read_line(number, raw)
+                    yield read_line(number, raw, schema)
 
 
-def read_line(number: int, raw: bytes) -> dict[str, Any]:
+def read_line(number: int, raw: bytes, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     """One line as a record, or as a quarantine marker saying why it is not one."""
     try:
         text = raw.decode("utf-8")
@@ -81,6 +95,9 @@ def read_line(number: int, raw: bytes) -> dict[str, Any]:
         return _marker(number, "not an object", text)
     if _depth(value) > MAX_DEPTH:
         return _marker(number, "too deep", text)
+    broken = violation(value, schema) if schema is not None else None
+    if broken is not None:
+        return _marker(number, f"schema: {broken}", text)
     return value
 
 

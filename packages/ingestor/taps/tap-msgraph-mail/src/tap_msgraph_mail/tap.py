@@ -17,7 +17,8 @@ SCOPE = "https://graph.microsoft.com/Mail.Read offline_access"
 
 
 class TapMSGraphMail(Tap):
-    """Microsoft Graph messages of one mailbox, or of one of its folders."""
+    """Microsoft Graph messages of one mailbox (every folder), or of one folder (not its child
+    folders)."""
 
     name = "tap-msgraph-mail"
     config_jsonschema = th.PropertiesList(

@@ -109,10 +109,10 @@ class StripeStream(ApiStream[str | None]):
 
     @property
     def http_headers(self) -> dict[str, Any]:
-        headers = dict(super().http_headers)
-        if self.config.get("stripe_version"):
-            headers["Stripe-Version"] = self.config["stripe_version"]
-        return headers
+        # Pinned: the account's default version could be older or newer than the shapes the
+        # schemas (and lorchestra's transforms) describe.
+        return {**super().http_headers,
+                "Stripe-Version": self.config.get("stripe_version") or schemas.STRIPE_VERSION}
 
     def get_new_paginator(self) -> StartingAfterPaginator:
         return StartingAfterPaginator()
@@ -152,11 +152,17 @@ class CustomersStream(StripeStream):
 
 
 class InvoicesStream(StripeStream):
-    """Invoices (`in_…`); `created` is when the invoice was made, not when it was paid."""
+    """Invoices (`in_…`) with their `payments` (`expand[]=data.payments`: Stripe includes the
+    list only when asked; each payment names its payment intent); `created` is when the invoice
+    was made, not when it was paid."""
 
     name = "invoices"
     path = "/v1/invoices"
     schema = schemas.INVOICE
+
+    def get_url_params(self, context: Context | None,
+                       next_page_token: str | None) -> dict[str, Any]:
+        return {**super().get_url_params(context, next_page_token), "expand[]": "data.payments"}
 
 
 class PaymentIntentsStream(StripeStream):

@@ -6,6 +6,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from tap_common import common_settings
+from tap_stripe import schemas
 from tap_stripe.streams import STREAMS
 
 __all__ = ["API_URL", "SETTINGS", "TapStripe"]
@@ -23,9 +24,10 @@ SETTINGS = th.PropertiesList(
     th.Property("streams", th.ArrayType(th.StringType(allowed_values=list(STREAMS))),
                 default=list(STREAMS),
                 description="Streams to extract (default: all)."),
-    th.Property("stripe_version", th.StringType,
-                description="Stripe-Version header, e.g. 2024-06-20 (default: the "
-                            "account's API version)."),
+    th.Property("stripe_version", th.StringType, default=schemas.STRIPE_VERSION,
+                description="Stripe-Version header: the API version whose shapes the "
+                            f"records have (default {schemas.STRIPE_VERSION}, the version the "
+                            "tap's schemas describe)."),
     th.Property("page_size", th.IntegerType(minimum=1, maximum=100), default=100,
                 description="Objects per list page (Stripe allows 1-100)."),
     th.Property("window_days", th.IntegerType(minimum=1), default=30,
