@@ -4,9 +4,10 @@ For each client (contact) with activity in the ISO week (a ``reporting_snapshots
 measurements, invoices/payments or email), ``client_<contact_id>.html`` and ``.pdf``; for the
 clinician, ``practice_summary.html`` and ``.pdf`` (not with ``client``: a one-client run leaves
 the summary as it was). A report whose HTML is unchanged is not rewritten, and counted as
-unchanged. Reports are rendered in up to ``jobs`` worker processes (default: one per core;
-see :mod:`reporter.weekly_pool`). Paths come from ids (an unsafe id is skipped), directories
-are 0700, files 0600, every write is atomic. Sends are recorded as ``report.sent``
+unchanged; charts are kept between runs (:mod:`reporter.chart_cache`), so a re-run with
+unchanged data draws none. Reports are rendered in up to ``jobs`` worker processes (default:
+one per core; see :mod:`reporter.weekly_pool`). Paths come from ids (an unsafe id is skipped),
+directories are 0700, files 0600, every write is atomic. Sends are recorded as ``report.sent``
 events (connection_name = contact_id, target_object_type = ``weekly_report:<week>``) and a report
 is not sent again for the same client and week unless ``resend``.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lorchestra.api import Warehouse, emit, fsync_dir, private_dir
+from reporter.chart_cache import CACHE_DIR
 from reporter.weekly_data import IsoWeek, load_week
 from reporter.weekly_pool import Task, default_jobs, write_all
 from reporter.weekly_render import render_summary
@@ -93,12 +95,14 @@ def generate(
         private_dir(home / REPORTS_DIR)
         private_dir(directory)
     tasks: list[Task] = []
+    charts = home / REPORTS_DIR / CACHE_DIR / week.label
     for item in practice.clients:
         if not _SAFE_ID.match(item.contact_id):
             counts.skipped_unsafe_id += 1
         elif not dry_run:
             tasks.append(Task(directory, f"client_{item.contact_id}",
-                              f"client {item.contact_id}", week.label, client=item))  # fmt: skip
+                              f"client {item.contact_id}", week.label, client=item,
+                              charts=charts))  # fmt: skip
     if not dry_run:
         # A one-client run leaves the practice summary as it was: it covers every client. The
         # summary goes first, so its (longest) PDF overlaps the clients' in the workers.

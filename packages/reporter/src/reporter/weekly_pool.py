@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lorchestra.api import LorchestraError, write_private
+from reporter.chart_cache import ChartCache
 from reporter.weekly_data import ClientWeek
 from reporter.weekly_render import render_client, to_pdf
 
@@ -36,6 +37,7 @@ class Task:
     week: str
     client: ClientWeek | None = None
     html: str | None = None
+    charts: Path | None = None  # the chart cache's directory (reporter.chart_cache)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ def write_one(task: Task) -> Done:
     html = task.html
     if html is None:
         assert task.client is not None
-        html = render_client(task.week, task.client)
+        charts = ChartCache(task.charts) if task.charts is not None else None
+        html = render_client(task.week, task.client, charts)
     return Done(html, write_report(task.directory, task.stem, html))
 
 
