@@ -208,7 +208,11 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
         for s in fetch_all(bq_client, "reporting_snapshots")
         if s["week_start"] == week.monday.isoformat() and s["contact_id"] in contacts
     ]
-    timeseries = fetch_all(bq_client, "measurement_timeseries")
+    # One client's report needs one subject's history; the summary's outcomes need everyone's.
+    subject = None if client is None else (contacts[client].get("email") or "").strip().lower()
+    timeseries = fetch_all(
+        bq_client, "measurement_timeseries", None if subject is None else ("subject_id", subject)
+    )
     by_subject: dict[str, list[Row]] = defaultdict(list)
     for row in timeseries:
         by_subject[row["subject_id"]].append(row)
