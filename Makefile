@@ -102,6 +102,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.canonize
+	$(BIN)/python -m benchmarks.reports
 
 clean:
 	rm -rf $(VENV) .venv-bqemu .demo dist build
