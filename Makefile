@@ -103,6 +103,7 @@ bench: install
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.canonize $(if $(BENCH_JSON),--json $(BENCH_JSON)/canonize.json)
 	$(BIN)/python -m benchmarks.pipeline $(if $(BENCH_JSON),--json $(BENCH_JSON)/pipeline.json)
+	$(BIN)/python -m benchmarks.reports $(if $(BENCH_JSON),--json $(BENCH_JSON)/reports.json)
 
 clean:
 	rm -rf $(VENV) .venv-bqemu .demo dist build

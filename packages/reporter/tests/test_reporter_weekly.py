@@ -27,9 +27,10 @@ from typing import Any
 import pytest
 
 from lorchestra.errors import ConfigError, InvalidJobArguments
-from reporter import jobs
+from reporter import jobs, weekly_render
 from reporter.projections import create_views
 from reporter.weekly_data import parse_week
+from reporter.weekly_pool import ReportFailed
 
 RunJob = Callable[..., dict[str, Any]]
 WEEK = "2026-W11"
@@ -205,6 +206,46 @@ def test_names_are_escaped(week_seeder: Any, run_job: RunJob, home: Path) -> Non
     run_job(jobs.generate_weekly_report, week=WEEK)
     html = (report_dir(home) / "client_c-0001.html").read_text()
     assert "&lt;b&gt;Alex&lt;/b&gt; &amp; Co" in html and "<b>Alex</b>" not in html
+
+
+def test_rerun_draws_no_chart_and_a_new_score_draws_again(
+    week_seeder: Any, run_job: RunJob, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # jobs=1: rendered in this process, where the patched chart drawing applies.
+    run_job(jobs.generate_weekly_report, week=WEEK, jobs=1)
+    html = (report_dir(home) / "client_c-0001.html").read_bytes()
+    cached = list((home / "reports" / ".charts" / WEEK).iterdir())
+    assert len(cached) == 1 and stat.S_IMODE(cached[0].stat().st_mode) == 0o600
+
+    def no_drawing(*args: Any) -> str:
+        raise AssertionError("a chart was drawn again")
+
+    monkeypatch.setattr(weekly_render, "chart_png", no_drawing)
+    result = run_job(jobs.generate_weekly_report, week=WEEK, jobs=1)
+    assert (result["reports_written"], result["reports_unchanged"]) == (0, 1)
+    assert (report_dir(home) / "client_c-0001.html").read_bytes() == html
+
+    week_seeder.measurement("e9", "alex.client@example.test", "phq9", "2026-03-12T10:00:00Z",
+                            5, "minimal", item9=False)  # fmt: skip
+    create_views(week_seeder.warehouse)
+    with pytest.raises(ReportFailed, match=r"^The weekly report of client c-0001 failed: "):
+        run_job(jobs.generate_weekly_report, week=WEEK, jobs=1)
+
+
+def test_reports_are_the_same_whatever_the_workers(
+    week_seeder: Any, run_job: RunJob, home: Path
+) -> None:
+    run_job(jobs.generate_weekly_report, week=WEEK, jobs=1)
+    one = {p.name: p.read_bytes() for p in report_dir(home).glob("*.html")}
+    shutil.rmtree(home / "reports")
+    result = run_job(jobs.generate_weekly_report, week=WEEK, jobs=3)
+    assert result["reports_written"] == len(one) - 1
+    assert {p.name: p.read_bytes() for p in report_dir(home).glob("*.html")} == one
+
+
+def test_jobs_must_be_positive(week_seeder: Any, run_job: RunJob) -> None:
+    with pytest.raises(InvalidJobArguments, match="--jobs"):
+        run_job(jobs.generate_weekly_report, week=WEEK, jobs=0)
 
 
 def test_dry_run_writes_nothing(week_seeder: Any, run_job: RunJob, home: Path) -> None:

@@ -13,9 +13,9 @@ This module is the plugin layer: it imports the lorchestra host API.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from lorchestra.api import Warehouse, current_run, emit
+from lorchestra.api import InvalidJobArguments, NotPHI, Warehouse, current_run, emit
 
 
 def create_projections(
@@ -61,21 +61,25 @@ def generate_weekly_report(
     send: bool = False,
     resend: bool = False,
     dry_run: bool = False,
+    jobs: Annotated[int | None, NotPHI] = None,
 ) -> dict[str, Any]:
     """Write each active client's weekly report (HTML + PDF) and the practice summary under
     <home>/reports/<week>/; with ``send``, email each client report to LORCHESTRA_REPORT_TO.
 
     ``week`` is an ISO week such as ``2026-W47`` (default: the current one, UTC); ``client``
     restricts to one contact_id; ``resend`` sends again reports already sent for that week;
-    ``dry_run`` counts without writing files, sending or emitting events.
+    ``dry_run`` counts without writing files, sending or emitting events; ``jobs`` is how many
+    worker processes render reports (default: the number of cores).
     """
+    if jobs is not None and jobs < 1:
+        raise InvalidJobArguments(f"--jobs must be at least 1, got {jobs}")
     from reporter.weekly import generate
     from reporter.weekly_data import parse_week
 
     iso_week = parse_week(week)
     counts = generate(
         bq_client, current_run().home, iso_week, client=client, send=send or resend, resend=resend,
-        dry_run=dry_run,
+        dry_run=dry_run, jobs=jobs,
     )  # fmt: skip
     return counts.as_dict()
 

@@ -234,11 +234,23 @@ class ProjectionsMissing(WarehouseError):
 
 
 def fetch(
-    bq_client: Warehouse, table: LocalTable, *, batch_size: int = 5_000
+    bq_client: Warehouse,
+    table: LocalTable,
+    *,
+    batch_size: int = 5_000,
+    where: tuple[str, Any] | None = None,
 ) -> Iterator[list[Row]]:
-    """Yield the table's rows in batches, as plain values (see the module docstring)."""
+    """Yield the table's rows in batches, as plain values (see the module docstring);
+    ``where`` (a column of a view or plain table, and a value) keeps the rows holding it."""
+    sql, params = table.select, None
+    if where is not None:
+        column, value = where
+        if column not in table.column_names or " FROM canonical_objects " in sql:
+            raise ValueError(f"{table.name} cannot be filtered on {column!r}")
+        head, order = sql.rsplit(" ORDER BY ", 1)
+        sql, params = f"{head} WHERE {column} = @value ORDER BY {order}", {"value": value}
     try:
-        for batch in bq_client.iter_query(table.select, batch_size=batch_size):
+        for batch in bq_client.iter_query(sql, params, batch_size=batch_size):
             yield [
                 {name: plain(row.get(name), kind) for name, kind in table.columns} for row in batch
             ]
@@ -251,9 +263,10 @@ def fetch(
         raise
 
 
-def fetch_all(bq_client: Warehouse, name: str) -> list[Row]:
-    """All rows of one local table (for the small tables the markdown files need)."""
-    return [row for batch in fetch(bq_client, TABLES_BY_NAME[name]) for row in batch]
+def fetch_all(bq_client: Warehouse, name: str, where: tuple[str, Any] | None = None) -> list[Row]:
+    """All rows of one local table (for the small tables the markdown files need), or those
+    ``where`` keeps (see :func:`fetch`)."""
+    return [row for batch in fetch(bq_client, TABLES_BY_NAME[name], where=where) for row in batch]
 
 
 def plain(value: Any, kind: str) -> Any:

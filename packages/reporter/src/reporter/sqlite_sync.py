@@ -26,6 +26,7 @@ import orjson
 
 from lorchestra.api import PRIVATE_FILE, Warehouse, fsync_dir, private_dir
 from reporter.local_tables import LOCAL_TABLES, SQLITE_TYPES, LocalTable, fetch
+from reporter.sorted_lines import SortedLines
 
 DB_NAME = "local.db"
 SCHEMA_VERSION = "2"  # 2: measurement_timeseries.invalid_items
@@ -113,7 +114,7 @@ def _build(bq_client: Warehouse, path: Path) -> tuple[str, dict[str, int]]:
         for table in LOCAL_TABLES:
             for statement in create_table_sql(table):
                 con.execute(statement)
-            rows[table.name] = _copy_table(bq_client, con, table, digest)
+            rows[table.name] = _copy_table(bq_client, con, table, digest, path)
         content_hash = digest.hexdigest()
         meta = {
             "schema_version": SCHEMA_VERSION,
@@ -132,22 +133,29 @@ def _build(bq_client: Warehouse, path: Path) -> tuple[str, dict[str, int]]:
 
 
 def _copy_table(
-    bq_client: Warehouse, con: sqlite3.Connection, table: LocalTable, digest: Any
+    bq_client: Warehouse, con: sqlite3.Connection, table: LocalTable, digest: Any, path: Path
 ) -> int:
+    """Copy one table batch by batch and hash its rows in the order of their canonical lines.
+
+    Memory stays flat as the table grows: each batch is inserted and let go, and the lines are
+    sorted by :class:`~reporter.sorted_lines.SortedLines`, which spills to private run files
+    beside the database being built once it holds more than a few megabytes.
+    """
     names = table.column_names
     placeholders = ", ".join("?" for _ in names)
     insert = f'INSERT INTO "{table.name}" VALUES ({placeholders})'
-    lines: list[bytes] = []
     count = 0
-    for batch in fetch(bq_client, table):
-        values = [tuple(_sqlite_value(row[name]) for name in names) for row in batch]
-        con.executemany(insert, values)
-        lines.extend(orjson.dumps(list(row)) for row in values)
-        count += len(values)
-    # Sorted lines: the hash does not depend on the order the warehouse returned rows in.
-    digest.update(f"table {table.name} {orjson.dumps(list(table.columns)).decode()}\n".encode())
-    for line in sorted(lines):
-        digest.update(line + b"\n")
+    with SortedLines(path) as lines:
+        for batch in fetch(bq_client, table):
+            values = [tuple(_sqlite_value(row[name]) for name in names) for row in batch]
+            con.executemany(insert, values)
+            for row in values:
+                lines.add(orjson.dumps(list(row)))
+            count += len(values)
+        # Sorted lines: the hash does not depend on the order the warehouse returned rows in.
+        digest.update(f"table {table.name} {orjson.dumps(list(table.columns)).decode()}\n".encode())
+        for line in lines:
+            digest.update(line + b"\n")
     return count
 
 

@@ -4,9 +4,12 @@ For each client (contact) with activity in the ISO week (a ``reporting_snapshots
 measurements, invoices/payments or email), ``client_<contact_id>.html`` and ``.pdf``; for the
 clinician, ``practice_summary.html`` and ``.pdf`` (not with ``client``: a one-client run leaves
 the summary as it was). A report whose HTML is unchanged is not rewritten, and counted as
-unchanged. Paths come from ids (an unsafe id is skipped), directories are 0700, files 0600,
-every write is atomic (a temp file a killed run left beside the reports is removed by the next
-run; tests/test_crash_side_effects.py kills one mid-write). Sends are recorded as ``report.sent``
+unchanged; charts are kept between runs (:mod:`reporter.chart_cache`), so a re-run with
+unchanged data draws none. Reports are rendered in up to ``jobs`` worker processes (default:
+one per core; see :mod:`reporter.weekly_pool`). Paths come from ids (an unsafe id is skipped),
+directories are 0700, files 0600, every write is atomic (a temp file a killed run left
+beside the reports is removed by the next run; tests/test_crash_side_effects.py kills one
+mid-write). Sends are recorded as ``report.sent``
 events (connection_name = contact_id, target_object_type = ``weekly_report:<week>``) and a report
 is not sent again for the same client and week unless ``resend``.
 """
@@ -18,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lorchestra.api import Warehouse, emit, fsync_dir, private_dir, write_private
+from lorchestra.api import Warehouse, emit, fsync_dir, private_dir
+from reporter.chart_cache import CACHE_DIR
 from reporter.weekly_data import IsoWeek, load_week
-from reporter.weekly_render import render_client, render_summary, to_pdf
+from reporter.weekly_pool import Task, default_jobs, write_all
+from reporter.weekly_render import render_summary
 
 REPORTS_DIR = "reports"
 SENT_EVENT = "report.sent"
@@ -71,6 +76,7 @@ def generate(
     send: bool = False,
     resend: bool = False,
     dry_run: bool = False,
+    jobs: int | None = None,
 ) -> WeeklyCounts:
     practice = load_week(bq_client, week, client)
     counts = WeeklyCounts(
@@ -90,27 +96,34 @@ def generate(
     if not dry_run:
         private_dir(home / REPORTS_DIR)
         private_dir(directory)
+    tasks: list[Task] = []
+    charts = home / REPORTS_DIR / CACHE_DIR / week.label
     for item in practice.clients:
         if not _SAFE_ID.match(item.contact_id):
             counts.skipped_unsafe_id += 1
-            continue
-        if dry_run:
-            continue
-        html = render_client(week.label, item)
-        stem = f"client_{item.contact_id}"
-        if write_report(directory, stem, html):
-            counts.reports_written += 1
-        else:
-            counts.reports_unchanged += 1
-        pdf = (directory / f"{stem}.pdf").read_bytes()
-        reports.append(Written(item.contact_id, item.short_id, html, pdf))
+        elif not dry_run:
+            tasks.append(Task(directory, f"client_{item.contact_id}",
+                              f"client {item.contact_id}", week.label, client=item,
+                              charts=charts))  # fmt: skip
     if not dry_run:
-        # A one-client run leaves the practice summary as it was: it covers every client.
+        # A one-client run leaves the practice summary as it was: it covers every client. The
+        # summary goes first, so its (longest) PDF overlaps the clients' in the workers.
         if client is None:
-            if write_report(directory, "practice_summary", render_summary(practice)):
-                counts.summary_written = 1
+            tasks.insert(0, Task(directory, "practice_summary", "practice summary",
+                                 week.label, html=render_summary(practice)))  # fmt: skip
+        for task, done in zip(tasks, write_all(tasks, jobs or default_jobs()), strict=True):
+            if task.client is None:
+                counts.summary_written = int(done.written)
+                counts.summary_unchanged = int(not done.written)
+                continue
+            if done.written:
+                counts.reports_written += 1
             else:
-                counts.summary_unchanged = 1
+                counts.reports_unchanged += 1
+            if settings is not None:
+                pdf = (directory / f"{task.stem}.pdf").read_bytes()
+                item = task.client
+                reports.append(Written(item.contact_id, item.short_id, done.html, pdf))
         remove_interrupted_writes(directory)
         fsync_dir(directory)
         emit(
@@ -127,19 +140,6 @@ def generate(
     if settings is not None:
         _send(bq_client, settings, week, reports, counts, resend)
     return counts
-
-
-def write_report(directory: Path, stem: str, html: str) -> bool:
-    """Write ``stem.html`` and its PDF unless the same HTML is already there with its PDF
-    (rendering is deterministic, so the same HTML means the same report); True if written.
-    The PDF goes first, so an interrupted write leaves the old HTML and is redone next time."""
-    html_path, pdf_path = directory / f"{stem}.html", directory / f"{stem}.pdf"
-    data = html.encode()
-    if pdf_path.exists() and html_path.exists() and html_path.read_bytes() == data:
-        return False
-    write_private(pdf_path, to_pdf(html))
-    write_private(html_path, data)
-    return True
 
 
 def remove_interrupted_writes(directory: Path) -> None:

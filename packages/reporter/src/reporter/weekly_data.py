@@ -198,7 +198,8 @@ def _unreadable(history: list[Row], week: IsoWeek) -> dict[str, list[Any]]:
 
 
 def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) -> PracticeWeek:
-    """Read the week from the warehouse. ``client`` (a contact_id) restricts to one client."""
+    """Read the week from the warehouse. ``client`` (a contact_id) restricts to one client;
+    the practice-wide parts only the summary shows (threads, outcomes) are then left empty."""
     contacts = {c["contact_id"]: c for c in fetch_all(bq_client, "contacts") if c["contact_id"]}
     if client is not None and client not in contacts:
         raise InvalidJobArguments(f"--client {client!r} is not a known contact_id")
@@ -207,11 +208,18 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
         for s in fetch_all(bq_client, "reporting_snapshots")
         if s["week_start"] == week.monday.isoformat() and s["contact_id"] in contacts
     ]
-    timeseries = fetch_all(bq_client, "measurement_timeseries")
+    # One client's report needs one subject's history; the summary's outcomes need everyone's.
+    subject = None if client is None else (contacts[client].get("email") or "").strip().lower()
+    timeseries = fetch_all(
+        bq_client, "measurement_timeseries", None if subject is None else ("subject_id", subject)
+    )
     by_subject: dict[str, list[Row]] = defaultdict(list)
     for row in timeseries:
         by_subject[row["subject_id"]].append(row)
-    sessions = fetch_all(bq_client, "sessions")
+    sessions_by_contact: dict[str, list[Row]] = defaultdict(list)
+    for session in fetch_all(bq_client, "sessions"):
+        if week.contains(session["session_date"]):
+            sessions_by_contact[session["contact_id"]].append(session)
     billing = _billing(bq_client, contacts)
 
     wanted = [client] if client is not None else sorted(contacts)
@@ -235,11 +243,7 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
                 measurements=history,
                 outcome=client_outcome(history),
                 sessions=sorted(
-                    (
-                        s
-                        for s in sessions
-                        if s["contact_id"] == contact_id and week.contains(s["session_date"])
-                    ),
+                    sessions_by_contact.get(contact_id, []),
                     key=lambda s: (s["session_date"], s["session_id"]),
                 ),
                 invoices=[
@@ -265,8 +269,9 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
     practice = PracticeWeek(
         week=week, clients=clients, clients_without_activity=len(wanted) - len(clients)
     )
-    _pipeline(practice, fetch_all(bq_client, "inbox_view"), contacts)
-    practice.outcomes = _practice_outcomes(contacts, by_subject, week)
+    if client is None:  # the practice summary's parts; a one-client run leaves it alone
+        _pipeline(practice, fetch_all(bq_client, "inbox_view"), contacts)
+        practice.outcomes = _practice_outcomes(contacts, by_subject, week)
     invoices = [i for c in clients for i in c.invoices]
     payments = [p for c in clients for p in c.payments]
     practice.totals = {

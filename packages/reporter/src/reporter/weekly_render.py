@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 
 import final_form
+from reporter.chart_cache import ChartCache
 from reporter.instruments import Band, band_of, instrument_info
 from reporter.weekly_data import ClientWeek, PracticeWeek, money, parse_instant
 
@@ -91,7 +92,9 @@ class InstrumentSection:
         return all(row.occasions == 1 for row in self.rows)
 
 
-def instrument_sections(measurements: list[dict[str, Any]]) -> list[InstrumentSection]:
+def instrument_sections(
+    measurements: list[dict[str, Any]], charts: ChartCache | None = None
+) -> list[InstrumentSection]:
     """One section per instrument: every scale it reports (never a total it does not define),
     each scale's latest value, and a trend chart of the scales measured more than once."""
     by_scale: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -130,7 +133,13 @@ def instrument_sections(measurements: list[dict[str, Any]]) -> list[InstrumentSe
             if len(points) > 1:
                 series.append((name, points))
                 bands = scale.bands if scale else ()
-        chart = chart_png(info.name, series, bands) if series else None
+        chart = None
+        if series:
+            chart = (
+                charts.get(chart_png, info.name, series, bands)
+                if charts is not None
+                else chart_png(info.name, series, bands)
+            )
         has_rc = any(s.reliable_change is not None for s in info.scales)
         has_bands = any(row.band for row in rows) or any(s.bands for s in info.scales)
         sections.append(
@@ -165,7 +174,7 @@ def _number(value: Any, signed: bool = False) -> str:
 _ENV = _environment()
 
 
-def render_client(week_label: str, client: ClientWeek) -> str:
+def render_client(week_label: str, client: ClientWeek, charts: ChartCache | None = None) -> str:
     contact = client.contact
     name = contact.get("full_name") or " ".join(
         p for p in (contact.get("first_name"), contact.get("last_name")) if p
@@ -174,7 +183,7 @@ def render_client(week_label: str, client: ClientWeek) -> str:
         week=week_label,
         client=client,
         name=name,
-        sections=instrument_sections(client.measurements),
+        sections=instrument_sections(client.measurements, charts),
         invoiced=_totals(client.invoices),
         paid=_totals(client.payments),
     )

@@ -1,0 +1,95 @@
+"""Weekly reports rendered in worker processes: charts, HTML and PDF are CPU-bound Python.
+
+:func:`write_all` renders and writes each report (:func:`write_one`) in order, in up to
+``jobs`` worker processes (``forkserver``: each worker starts from a clean process with the
+renderer already imported, never from the parent that holds the warehouse open; workers only
+read and write report files). Results come back in the order given, so counts, files and
+sends are the same whatever the number of workers. A report that fails stops the run with a
+one-line error naming the client (by id; never the report's contents).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lorchestra.api import LorchestraError, write_private
+from reporter.chart_cache import ChartCache
+from reporter.weekly_data import ClientWeek
+from reporter.weekly_render import render_client, to_pdf
+
+
+class ReportFailed(LorchestraError):
+    """Rendering or writing one weekly report failed."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One report to write: a client's (rendered in the worker) or ready-made HTML."""
+
+    directory: Path
+    stem: str
+    label: str  # names the report in errors: "client <id>" or "practice summary"
+    week: str
+    client: ClientWeek | None = None
+    html: str | None = None
+    charts: Path | None = None  # the chart cache's directory (reporter.chart_cache)
+
+
+@dataclass(frozen=True)
+class Done:
+    html: str
+    written: bool
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def write_all(tasks: Sequence[Task], jobs: int) -> Iterator[Done]:
+    """Each task's result, in the order of ``tasks``."""
+    workers = min(jobs, len(tasks))
+    if workers <= 1:
+        for task in tasks:
+            yield _guarded(task)
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["reporter.weekly_pool"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_guarded, tasks)
+
+
+def _guarded(task: Task) -> Done:
+    try:
+        return write_one(task)
+    except Exception as exc:
+        # The type only: a renderer's message could quote the report's contents.
+        raise ReportFailed(
+            f"The weekly report of {task.label} failed: {type(exc).__name__}"
+        ) from None
+
+
+def write_one(task: Task) -> Done:
+    html = task.html
+    if html is None:
+        assert task.client is not None
+        charts = ChartCache(task.charts) if task.charts is not None else None
+        html = render_client(task.week, task.client, charts)
+    return Done(html, write_report(task.directory, task.stem, html))
+
+
+def write_report(directory: Path, stem: str, html: str) -> bool:
+    """Write ``stem.html`` and its PDF unless the same HTML is already there with its PDF
+    (rendering is deterministic, so the same HTML means the same report); True if written.
+    The PDF goes first, so an interrupted write leaves the old HTML and is redone next time."""
+    html_path, pdf_path = directory / f"{stem}.html", directory / f"{stem}.pdf"
+    data = html.encode()
+    if pdf_path.exists() and html_path.exists() and html_path.read_bytes() == data:
+        return False
+    write_private(pdf_path, to_pdf(html))
+    write_private(html_path, data)
+    return True
