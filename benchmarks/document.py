@@ -51,15 +51,16 @@ class Scenario:
 
 @dataclass
 class Goal:
-    """A target: ``value`` must not exceed ``limit``."""
+    """A target: ``value`` must not exceed ``limit``; a measurement that failed never passes."""
 
     name: str
     value: float
     limit: float
+    error: str | None = None
 
     @property
     def passed(self) -> bool:
-        return self.value <= self.limit
+        return self.error is None and self.value <= self.limit
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,11 +68,13 @@ class Goal:
             "value": round(self.value, 3),
             "limit": self.limit,
             "pass": self.passed,
+            **({"error": self.error} if self.error else {}),
         }
 
     def line(self) -> str:
-        verdict = "PASS" if self.passed else "MISS"
-        return f"{verdict:<4}  {self.name}: {self.value:.2f} (limit {self.limit:g})"
+        verdict = "PASS" if self.passed else "FAIL" if self.error else "MISS"
+        failed = f"; {self.error}" if self.error else ""
+        return f"{verdict:<4}  {self.name}: {self.value:.2f} (limit {self.limit:g}){failed}"
 
 
 @dataclass
@@ -85,8 +88,8 @@ class Results:
         self.scenarios.append(scenario)
         return scenario
 
-    def goal(self, name: str, value: float, limit: float) -> Goal:
-        goal = Goal(name, value, limit)
+    def goal(self, name: str, value: float, limit: float, error: str | None = None) -> Goal:
+        goal = Goal(name, value, limit, error)
         self.goals.append(goal)
         return goal
 

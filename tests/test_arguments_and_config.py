@@ -154,15 +154,25 @@ def test_duckdb_memory_limit_setting() -> None:
         DuckDBWarehouse(":memory:", memory_limit="lots; DROP TABLE x")
 
 
-def test_duckdb_buffer_pool_is_capped_by_default() -> None:
-    """Without duckdb.memory_limit, lorchestra's cap applies, not DuckDB's 80% of RAM: a long
-    load would otherwise keep every block it wrote (benchmarks: `upsert 1M`)."""
-    from lorchestra.warehouse.duckdb_backend import DEFAULT_MEMORY_LIMIT, DuckDBWarehouse
+def test_duckdb_buffer_pool_is_capped_while_writing() -> None:
+    """A batch write runs under WRITE_MEMORY_LIMIT, so a long load does not keep every block it
+    wrote (benchmarks: `upsert 1M`); queries keep DuckDB's limit (or duckdb.memory_limit), and a
+    user limit below the write cap is never raised."""
+    from lorchestra.warehouse.duckdb_backend import WRITE_MEMORY_LIMIT, DuckDBWarehouse
 
-    assert DEFAULT_MEMORY_LIMIT == "256MB"
-    warehouse = DuckDBWarehouse(":memory:")
-    try:
-        limit = warehouse.query("SELECT current_setting('memory_limit') AS m")[0]["m"]
-        assert limit.replace(" ", "").upper() == "244.1MIB"  # 256,000,000 bytes
-    finally:
-        warehouse.close()
+    def limit(warehouse: DuckDBWarehouse) -> str:
+        value = warehouse.query("SELECT current_setting('memory_limit') AS m")[0]["m"]
+        return str(value).replace(" ", "").upper()
+
+    assert WRITE_MEMORY_LIMIT == "256MB"
+    for configured, outside in ((None, None), ("2GB", "1.8GIB"), ("100MB", "95.3MIB")):
+        warehouse = DuckDBWarehouse(":memory:", memory_limit=configured)
+        try:
+            before = limit(warehouse)
+            assert outside is None or before == outside
+            assert before != "244.1MIB"  # 256,000,000 bytes: not the query limit
+            with warehouse.writing():
+                assert limit(warehouse) == ("95.3MIB" if configured == "100MB" else "244.1MIB")
+            assert limit(warehouse) == before
+        finally:
+            warehouse.close()

@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,13 @@ from lorchestra.warehouse.sql import (
     touch_unchanged_sql,
 )
 
-#: DuckDB's buffer pool cap when ``duckdb.memory_limit`` is not set. DuckDB's own default (80%
-#: of RAM) lets the pool keep every block a long load writes: 2.7 GB of RSS after a million
-#: records. Capped, the pool evicts written blocks (spilling to ``<file>.tmp`` when a query needs
-#: more), and a million-record load peaks under 700 MB at about the same speed.
-DEFAULT_MEMORY_LIMIT = "256MB"
+#: DuckDB's buffer pool cap while a batch is written (``append``, ``merge``), or
+#: ``duckdb.memory_limit`` when that is lower. Under DuckDB's own limit (80% of RAM) the pool
+#: keeps every block a long load writes: 2.7 GB of RSS after a million records; capped while
+#: writing, it evicts them (spilling to ``<file>.tmp``), and a million-record load peaks under
+#: 700 MB at about the same speed. Queries are not capped by it: the projections' views at a
+#: practice 50 times the demo's need more than 256 MB, and some of their operators cannot spill.
+WRITE_MEMORY_LIMIT = "256MB"
 
 _DUCKDB_TYPES = {
     "STRING": "VARCHAR",
@@ -83,7 +86,10 @@ class DuckDBWarehouse:
             if not read_only:
                 self._con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             self._use_schema(self._con)
-        self._con.execute(f"SET memory_limit = '{_size(memory_limit or DEFAULT_MEMORY_LIMIT)}'")
+        self._memory_limit = _size(memory_limit) if memory_limit else None
+        if self._memory_limit is not None:
+            self._con.execute(f"SET memory_limit = '{self._memory_limit}'")
+        self._write_limit = None if sandboxed else _write_limit(self._memory_limit)
         if not read_only:
             # A 20k-record batch is ~40 MB of JSON, past the 16 MiB default: without this every
             # batch's commit would checkpoint the whole file. DuckDB checkpoints on close.
@@ -148,7 +154,8 @@ class DuckDBWarehouse:
             with self._staged(spec, rows) as stage:
                 _run(self._con, to_duckdb(insert_from_stage_sql(spec, stage)), None)
 
-        with_retries(attempt)
+        with self.writing():
+            with_retries(attempt)
 
     def merge(self, spec: TableSpec, rows: Sequence[Row]) -> dict[str, str]:
         self.ensure_tables([spec])
@@ -178,7 +185,23 @@ class DuckDBWarehouse:
                     raise
             return existing
 
-        return with_retries(attempt)
+        with self.writing():
+            return with_retries(attempt)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Run a batch write under WRITE_MEMORY_LIMIT, then give queries their own limit back."""
+        if self._write_limit is None:
+            yield
+            return
+        self._con.execute(f"SET memory_limit = '{self._write_limit}'")
+        try:
+            yield
+        finally:
+            if self._memory_limit is None:
+                self._con.execute("RESET memory_limit")
+            else:
+                self._con.execute(f"SET memory_limit = '{self._memory_limit}'")
 
     def close(self) -> None:
         self._con.close()
@@ -248,9 +271,27 @@ def create_table_sql(spec: TableSpec) -> str:
     return f"CREATE TABLE IF NOT EXISTS {spec.name} ({columns})"
 
 
+_UNITS = {"": 1, "B": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def _bytes(size: str) -> float:
+    number = size.rstrip("KMGTIB")
+    return float(number) * _UNITS[size[len(number):]]
+
+
+def _write_limit(memory_limit: str | None) -> str | None:
+    """The cap for batch writes: WRITE_MEMORY_LIMIT, or none when the user's limit is lower."""
+    if memory_limit is not None and _bytes(memory_limit) <= _bytes(WRITE_MEMORY_LIMIT):
+        return None
+    return WRITE_MEMORY_LIMIT
+
+
 def _size(text: str) -> str:
     cleaned = text.strip().upper().replace(" ", "")
-    if not cleaned.rstrip("KMGTIB").replace(".", "").isdigit():
+    number = cleaned.rstrip("KMGTIB")
+    if not number.replace(".", "").isdigit() or cleaned[len(number):] not in _UNITS:
         raise TerminalWarehouseError(f"duckdb.memory_limit must be a size like 2GB, not {text!r}.")
     return cleaned
 
@@ -297,7 +338,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | N
     except duckdb.OutOfMemoryException as exc:
         raise TerminalWarehouseError(
             f"DuckDB ran out of memory: {first_line(exc, limit=300)} (raise duckdb.memory_limit "
-            f"or LORCHESTRA_DUCKDB_MEMORY_LIMIT; the default is {DEFAULT_MEMORY_LIMIT})."
+            "or LORCHESTRA_DUCKDB_MEMORY_LIMIT)."
         ) from None
     except duckdb.Error as exc:
         raise TerminalWarehouseError(
