@@ -4,9 +4,11 @@ and while it writes the weekly reports, then a re-run, compared with a clean run
 One home gets a clean ``run daily`` (real Meltano runs on sample data) and the weekly reports of
 the sample's busiest week. For each kill point a copy of that home without ``local_views/`` or
 ``reports/`` (whichever the writer makes) runs the writer (``run project_files``, or
-``generate_weekly_report`` for that week) once with the test hook of
-``tests/support/kill_in_write`` (on ``PYTHONPATH``), which SIGKILLs the process inside
-``write_private`` half-way through the n-th matching file, and then once more normally.
+``generate_weekly_report`` for that week, with ``--jobs 1`` so the writing process is lorchestra
+itself) once with the test hook of ``tests/support/kill_in_write`` (on ``PYTHONPATH``), which
+SIGKILLs the process inside ``write_private`` half-way through the n-th matching file, and then
+once more normally. With report workers (``reports-workers``) the hook kills a worker instead:
+lorchestra then fails with one line saying so, and the re-run repairs the same way.
 The files must then be byte for byte the clean run's, with no partial file and no temp file
 left anywhere in the home.
 """
@@ -36,6 +38,7 @@ KILL_POINTS = [
     ("markdown", "local_views/*/*.md", 3),
     ("reports", "reports/*/*.pdf", 2),  # the PDF goes first: the HTML is still missing
     ("reports", "reports/*/*.html", 2),  # the PDF is new, the HTML not yet written
+    ("reports-workers", "reports/*/*.pdf", 2),  # a worker process dies mid-PDF
 ]
 
 
@@ -79,9 +82,9 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
     sample_data.generate(data, seed=5, size=60)
     run = lorc(home, data, "run", "daily")
     assert run.returncode in (0, 1), run.stderr  # 1: the data checks may flag the sample's age
-    commands = {"markdown": ["run", "project_files"],
-                "reports": ["run-job", "reporter", "generate_weekly_report",
-                            "--week", busiest_week(home, data)]}
+    reports = ["run-job", "reporter", "generate_weekly_report", "--week", busiest_week(home, data)]
+    commands = {"markdown": ["run", "project_files"], "reports": [*reports, "--jobs", "1"],
+                "reports-workers": [*reports, "--jobs", "2"]}
     shutil.rmtree(home / "reports")  # daily's are this week's: keep only the busiest week's
     assert lorc(home, data, *commands["reports"]).returncode == 0
     return home, data, commands
@@ -97,13 +100,18 @@ def test_a_kill_inside_a_writer_then_a_rerun_equals_a_clean_run(
     assert sum(name.endswith(".md") for name in expected) > nth
     assert sum(name.endswith(".html") for name in expected) > nth
     home = tmp_path / "home"
-    written = {"markdown": "local_views", "reports": "reports"}[writer]
+    written = "local_views" if writer == "markdown" else "reports"
     shutil.copytree(clean_home, home, ignore=shutil.ignore_patterns(written))
 
     killed = lorc(home, data, *commands[writer], kill_at=f"{pattern}:{nth}")
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    # Killed inside the writer: its temp file is there and the run is incomplete.
-    assert len(temp_files(home)) == 1
+    if writer == "reports-workers":  # each worker counts its own writes: one or both die
+        assert killed.returncode == 1, killed.stderr
+        assert "A weekly report worker process died" in killed.stderr
+        assert 1 <= len(temp_files(home)) <= 2
+    else:
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        # Killed inside the writer: its temp file is there and the run is incomplete.
+        assert len(temp_files(home)) == 1
     assert side_effects(home) != expected
 
     rerun = lorc(home, data, *commands[writer])

@@ -27,6 +27,8 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
 - **error_summary / first_line** — one-line summaries of exceptions whose messages are safe.
 - **smtp_settings / SmtpSettings / Mailer** — email through the practice's SMTP server
   (``LORCHESTRA_SMTP_*``), the one way every package and the core send mail.
+- **worker_pool** — a process pool for CPU-bound work (rendering, transforms) whose workers exit
+  when lorchestra does, ``kill -9`` included.
 - **NotPHI** — tag a job parameter that can never identify anyone
   (``account: Annotated[str | None, NotPHI] = None``); every other value is recorded masked.
 - The error types, drawn as a tree in ``lorchestra.errors``; raise **JobSkipped** when a job
@@ -78,6 +80,7 @@ from lorchestra.stack_clients.event_client import (
 from lorchestra.timespec import isoformat_utc, parse_instant, parse_timestamp
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.schema import Column, TableSpec, columns
+from lorchestra.workers import worker_pool
 
 __all__ = [
     "PRIVATE_DIR",
@@ -120,5 +123,6 @@ __all__ = [
     "smtp_settings",
     "upsert",
     "upsert_objects",
+    "worker_pool",
     "write_private",
 ]

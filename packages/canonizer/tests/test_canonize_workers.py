@@ -17,7 +17,7 @@ import sample_data
 from canonizer import _batches
 from canonizer import jobs as canonize_jobs
 from canonizer.jobs import canonicalize_email
-from lorchestra.api import LorchestraError
+from lorchestra.api import LorchestraError, worker_pool
 from lorchestra.stack_clients.event_client import upsert_objects
 from lorchestra.warehouse import installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
@@ -54,12 +54,11 @@ def test_workers_write_what_one_process_writes(
     monkeypatch.setattr(canonize_jobs, "READ_BATCH", 700)  # three read batches, not 5,000
     pools: list[int] = []
 
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **kwargs: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kwargs)
+    def counted_pool(workers: int, **kwargs: Any) -> ProcessPoolExecutor:
+        pools.append(workers)
+        return worker_pool(workers, **kwargs)
 
-    monkeypatch.setattr(_batches, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(_batches, "worker_pool", counted_pool)
     records = list(sample_data.iter_records("gmail", "gmail-acct1", "email", count=1_800))
     records[5] = {"id": records[5]["id"], "threadId": "t"}  # no payload: rejected
     records[1_500]["payload"]["headers"] = [{"name": "From", "value": "=?x?q?broken <a@b"}]

@@ -5,7 +5,8 @@ transform runs, so the process that reads the warehouse never decodes payloads. 
 is the whole per-row work (parse, transform, validate, canonical JSON, hash) and is the same
 function inline and in a worker. ``transformed_batches`` runs it over a stream of batches: with
 one job, or a stream that fits in one batch, in this process; otherwise in a pool of ``jobs``
-worker processes (spawned, so no warehouse connection or thread is inherited), each batch split
+worker processes (``lorchestra.api.worker_pool``: spawned, so no warehouse connection or thread
+is inherited, and gone when lorchestra is), each batch split
 into a chunk per worker, results taken back in input order. Workers never open the warehouse:
 the caller stays the one writer, and writes batch N while the workers transform batch N+1.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,6 +30,7 @@ import orjson
 from canonizer._api import canonize
 from canonizer.errors import CanonizerError
 from canonizer.routing import registry_for
+from lorchestra.api import worker_pool
 
 __all__ = [
     "RawRow",
@@ -130,8 +131,7 @@ def transformed_batches(
         for batch in stream:
             yield batch, transform_rows(batch, spec)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with worker_pool(jobs) as pool:
         pending: deque[tuple[Sequence[RawRow], list[Future[Result]]]] = deque()
         for batch in itertools.chain([first], stream):
             pending.append((batch, _submit(pool, batch, spec, jobs)))

@@ -1,23 +1,23 @@
 """Weekly reports rendered in worker processes: charts, HTML and PDF are CPU-bound Python.
 
 :func:`write_all` renders and writes each report (:func:`write_one`) in order, in up to
-``jobs`` worker processes (``forkserver``: each worker starts from a clean process with the
-renderer already imported, never from the parent that holds the warehouse open; workers only
-read and write report files). Results come back in the order given, so counts, files and
-sends are the same whatever the number of workers. A report that fails stops the run with a
-one-line error naming the client (by id; never the report's contents).
+``jobs`` worker processes (``lorchestra.api.worker_pool`` with ``forkserver``: each worker
+starts from a clean process with the renderer already imported, never from the parent that
+holds the warehouse open, and exits when lorchestra does; workers only read and write report
+files). Results come back in the order given, so counts, files and sends are the same whatever
+the number of workers. A report that fails stops the run with a one-line error naming the
+client (by id; never the report's contents); a worker that dies, one saying so.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from lorchestra.api import LorchestraError, write_private
+from lorchestra.api import LorchestraError, worker_pool, write_private
 from reporter.chart_cache import ChartCache
 from reporter.weekly_data import ClientWeek
 from reporter.weekly_render import render_client, to_pdf
@@ -57,10 +57,14 @@ def write_all(tasks: Sequence[Task], jobs: int) -> Iterator[Done]:
         for task in tasks:
             yield _guarded(task)
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["reporter.weekly_pool"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_guarded, tasks)
+    with worker_pool(workers, method="forkserver", preload=["reporter.weekly_pool"]) as pool:
+        try:
+            yield from pool.map(_guarded, tasks)
+        except BrokenProcessPool:
+            raise ReportFailed(
+                "A weekly report worker process died (killed, or out of memory); the reports "
+                "written so far are whole. Run again to write the rest (or with --jobs 1)."
+            ) from None
 
 
 def _guarded(task: Task) -> Done:

@@ -1,0 +1,43 @@
+"""Worker processes for CPU-bound package work that die with lorchestra.
+
+``worker_pool(n)`` is a ``ProcessPoolExecutor`` whose workers each watch their parent's sentinel
+(``multiprocessing.parent_process().sentinel``, a pipe end the kernel closes when lorchestra
+exits in any way, ``kill -9`` included) on a daemon thread and exit at once when it fires. A plain
+pool's workers would outlive a killed lorchestra — still rendering and writing files, racing
+the next run. Workers start from a clean interpreter (``spawn``, or ``forkserver`` with the
+modules to preload): never a fork of the process that holds the warehouse open.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+
+def worker_pool(
+    workers: int, *, method: str = "spawn", preload: Sequence[str] = ()
+) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that exit when lorchestra does."""
+    context = multiprocessing.get_context(method)
+    if preload:
+        context.set_forkserver_preload(list(preload))
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    )
+
+
+def _die_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)  # the parent is gone: nothing this worker does can be used any more
+
+    threading.Thread(target=watch, name="die-with-lorchestra", daemon=True).start()
