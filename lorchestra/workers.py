@@ -10,18 +10,20 @@ modules to preload): never a fork of the process that holds the warehouse open.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
-import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # multiprocessing is imported when a pool is made, not on every CLI start
+    from concurrent.futures import ProcessPoolExecutor
 
 
 def worker_pool(
     workers: int, *, method: str = "spawn", preload: Sequence[str] = ()
 ) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes that exit when lorchestra does."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context(method)
     if preload:
         context.set_forkserver_preload(list(preload))
@@ -31,6 +33,11 @@ def worker_pool(
 
 
 def _die_with_parent() -> None:
+    import multiprocessing
+    import multiprocessing.connection
+    import os
+    import threading
+
     parent = multiprocessing.parent_process()
     if parent is None:
         return

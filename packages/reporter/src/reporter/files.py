@@ -230,16 +230,19 @@ def render_client(
     return "\n".join(lines) + "\n"
 
 
+def _client_link(row: Row, contact: Row | None) -> str | None:
+    """The client of a session or report: a link to their file, else their id, else None."""
+    if contact is not None:
+        label = contact.get("full_name") or contact["contact_id"]
+        return f"[{_inline(label)}](../clients/{contact['contact_id']}.md)"
+    return f"`{row['contact_id']}`" if row.get("contact_id") else None
+
+
 def render_report(report: Row, contact: Row | None) -> str:
     """The markdown of one clinical report file."""
     title = _inline(report.get("title")) or f"Report {report['report_id']}"
     lines = [f"# {title}", ""]
-    client = None
-    if contact is not None:
-        label = contact.get("full_name") or contact["contact_id"]
-        client = f"[{_inline(label)}](../clients/{contact['contact_id']}.md)"
-    elif report.get("contact_id"):
-        client = f"`{report['contact_id']}`"
+    client = _client_link(report, contact)
     session = report.get("session_id")
     details = (
         ("Report id", f"`{report['report_id']}`"),
@@ -258,12 +261,7 @@ def render_report(report: Row, contact: Row | None) -> str:
 def render_session(session: Row, contact: Row | None, documents: Iterable[Row]) -> str:
     """The markdown of one session file."""
     lines = [f"# Session {_day(session.get('session_date')) or session['session_id']}", ""]
-    client = None
-    if contact is not None:
-        label = contact.get("full_name") or contact["contact_id"]
-        client = f"[{_inline(label)}](../clients/{contact['contact_id']}.md)"
-    elif session.get("contact_id"):
-        client = f"`{session['contact_id']}`"
+    client = _client_link(session, contact)
     details = (
         ("Session id", f"`{session['session_id']}`"),
         ("Client", client),
