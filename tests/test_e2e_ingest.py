@@ -133,6 +133,10 @@ def test_bad_records_are_quarantined_and_strict_fails(
     logs = "".join(p.read_text() for p in (home / "logs").iterdir())
     events = json.dumps(sql(home, data, "SELECT * FROM event_log"))
     assert "CANARY" not in logs and "CANARY" not in events
+    # A pipeline run says the same, once, after its summary.
+    piped = lorc(home, data, "run", "ingest_stripe")
+    assert piped.returncode == 0, piped.stderr
+    assert "2 record(s) were rejected; where they are: lorchestra runs show " in piped.stderr
     strict = lorc(
         home,
         data,

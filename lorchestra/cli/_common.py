@@ -152,6 +152,16 @@ def warn(message: str) -> None:
     typer.echo(f"warning: {scrub(message)}", err=True)
 
 
+def warn_rejected(counts: Sequence[object], run_id: str) -> int:
+    """Say how many records a run rejected and where to find them; returns that number."""
+    rejected = sum(n for n in counts if isinstance(n, int) and not isinstance(n, bool))
+    if rejected:
+        # The jobs' own events say where their rejections went (a quarantine file, or the
+        # table and query to read them), so the warning points there rather than guessing.
+        warn(f"{rejected} record(s) were rejected; where they are: lorchestra runs show {run_id}")
+    return rejected
+
+
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()

@@ -20,6 +20,7 @@ from lorchestra.cli._common import (
     use_jobs,
     use_namespace,
     warn,
+    warn_rejected,
 )
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ def run_target(target: str, *, dry_run: bool = False, as_json: bool = False,
         finally:
             warehouse.close()
     display.summary(run)
+    if not dry_run:
+        warn_rejected([s.outcome.counts.get("rejected", 0) for s in run.steps if s.outcome],
+                      run.run_id)
     if not run.ok:
         raise typer.Exit(1)
 

@@ -16,7 +16,7 @@ from lorchestra.cli._common import (
     settings,
     state,
     use_namespace,
-    warn,
+    warn_rejected,
 )
 from lorchestra.discovery import find_job
 from lorchestra.errors import UsageError
@@ -115,16 +115,8 @@ def run_job_command(
     if not outcome.ok:
         # A job that rejects its own arguments (e.g. an unknown --account) is a usage error.
         raise typer.Exit(2 if isinstance(outcome.exception, UsageError) else 1)
-    rejected = outcome.counts.get("rejected", 0)
-    if isinstance(rejected, int) and rejected > 0:
-        # The job's own events say where its rejections went (a quarantine file, or the table
-        # and query to read them), so the warning points at those rather than guessing.
-        warn(
-            f"{rejected} record(s) were rejected; where they are: "
-            f"lorchestra runs show {outcome.run_id}"
-        )
-        if strict:
-            raise typer.Exit(1)
+    if warn_rejected([outcome.counts.get("rejected", 0)], outcome.run_id) and strict:
+        raise typer.Exit(1)
 
 
 def _parameters(job: Any) -> set[str]:
