@@ -10,7 +10,8 @@ modules to preload): never a fork of the process that holds the warehouse open.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # multiprocessing is imported when a pool is made, not on every CLI start
@@ -18,9 +19,14 @@ if TYPE_CHECKING:  # multiprocessing is imported when a pool is made, not on eve
 
 
 def worker_pool(
-    workers: int, *, method: str = "spawn", preload: Sequence[str] = ()
+    workers: int,
+    *,
+    method: str = "spawn",
+    preload: Sequence[str] = (),
+    initializer: Callable[[], None] | None = None,
 ) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes that exit when lorchestra does."""
+    """A pool of ``workers`` processes that exit when lorchestra does; ``initializer`` (a
+    module-level function) runs in each worker when it starts."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -28,8 +34,14 @@ def worker_pool(
     if preload:
         context.set_forkserver_preload(list(preload))
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
+        max_workers=workers, mp_context=context, initializer=partial(_start, initializer)
     )
+
+
+def _start(initializer: Callable[[], None] | None) -> None:
+    _die_with_parent()
+    if initializer is not None:
+        initializer()
 
 
 def _die_with_parent() -> None:

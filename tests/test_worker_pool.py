@@ -60,3 +60,32 @@ def test_workers_exit_when_lorchestra_is_killed(tmp_path: Path, method: str) -> 
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(pid) for pid in workers), "a worker outlived lorchestra"
+
+
+INITIALIZED = """
+import os, sys
+from lorchestra.api import worker_pool
+
+STATE = {"ready": False}
+
+def init() -> None:
+    STATE["ready"] = True
+
+def work(_: int) -> tuple[int, bool]:
+    return os.getpid(), STATE["ready"]
+
+if __name__ == "__main__":
+    with worker_pool(2, method=sys.argv[1], initializer=init) as pool:
+        results = list(pool.map(work, range(40)))
+    print(all(ready for _, ready in results), len({pid for pid, _ in results}))
+"""
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_initializer_runs_in_every_worker(tmp_path: Path, method: str) -> None:
+    script = tmp_path / "initialized.py"
+    script.write_text(INITIALIZED)
+    done = subprocess.run([sys.executable, str(script), method], capture_output=True,
+                          text=True, timeout=120, check=True)  # fmt: skip
+    ready, workers = done.stdout.split()
+    assert ready == "True" and 1 <= int(workers) <= 2

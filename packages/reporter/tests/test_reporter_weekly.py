@@ -280,7 +280,7 @@ def test_pdf_fonts_without_fonttools_chatter(
     from weasyprint.pdf import fonts
     from weasyprint.text import ffi
 
-    from reporter.weekly_render import harfbuzz_subset, to_pdf
+    from reporter.pdf import harfbuzz_subset, to_pdf
 
     assert harfbuzz_subset(), "libharfbuzz-subset0 is missing; `make install` installs it"
     if not subset_library:

@@ -1,6 +1,6 @@
 """Charts kept between runs: a chart is drawn again only when what it shows has changed.
 
-A chart (:func:`reporter.weekly_render.chart_png`) is a pure function of its title, series and
+A chart (:func:`reporter.charts.chart_png`) is a pure function of its title, series and
 bands, the drawing code and matplotlib's version; drawing is most of a weekly report's cost.
 Each chart's ``data:`` URI is stored under ``<home>/reports/.charts/<week>/<sha256>`` (0600 in a
 0700 directory, like the reports it belongs to), named by the hash of all of that, so a re-run
@@ -25,9 +25,9 @@ CACHE_DIR = ".charts"
 
 @cache
 def _code_key() -> bytes:
-    from reporter import weekly_render
+    from reporter import charts
 
-    source = Path(weekly_render.__file__).read_bytes()
+    source = Path(charts.__file__).read_bytes()
     return hashlib.sha256(source + version("matplotlib").encode()).digest()
 
 

@@ -17,14 +17,15 @@ is not sent again for the same client and week unless ``resend``.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lorchestra.api import Warehouse, emit, fsync_dir, private_dir
 from reporter.chart_cache import CACHE_DIR
-from reporter.weekly_data import IsoWeek, load_week
-from reporter.weekly_pool import Task, default_jobs, write_all
+from reporter.weekly_data import ClientWeek, IsoWeek, PracticeWeek, load_week
+from reporter.weekly_pool import ReportWriters, Task, default_jobs
 from reporter.weekly_render import render_summary
 
 REPORTS_DIR = "reports"
@@ -78,68 +79,94 @@ def generate(
     dry_run: bool = False,
     jobs: int | None = None,
 ) -> WeeklyCounts:
-    practice = load_week(bq_client, week, client)
-    counts = WeeklyCounts(
-        week=week.label,
-        clients_with_activity=len(practice.clients),
-        clients_without_activity=practice.clients_without_activity,
-        dry_run=dry_run,
-    )
     settings = None
     if send and not dry_run:
         from reporter.mailer import smtp_settings
 
         settings = smtp_settings()  # fail before writing anything when it is incomplete
-
-    reports: list[Written] = []
-    directory = home / REPORTS_DIR / week.label
-    if not dry_run:
-        private_dir(home / REPORTS_DIR)
-        private_dir(directory)
-    tasks: list[Task] = []
-    charts = home / REPORTS_DIR / CACHE_DIR / week.label
-    for item in practice.clients:
-        if not _SAFE_ID.match(item.contact_id):
-            counts.skipped_unsafe_id += 1
-        elif not dry_run:
-            tasks.append(Task(directory, f"client_{item.contact_id}",
-                              f"client {item.contact_id}", week.label, client=item,
-                              charts=charts))  # fmt: skip
-    if not dry_run:
-        # A one-client run leaves the practice summary as it was: it covers every client. The
-        # summary goes first, so its (longest) PDF overlaps the clients' in the workers.
-        if client is None:
-            tasks.insert(0, Task(directory, "practice_summary", "practice summary",
-                                 week.label, html=render_summary(practice)))  # fmt: skip
-        for task, done in zip(tasks, write_all(tasks, jobs or default_jobs()), strict=True):
-            if task.client is None:
-                counts.summary_written = int(done.written)
-                counts.summary_unchanged = int(not done.written)
-                continue
-            if done.written:
-                counts.reports_written += 1
-            else:
-                counts.reports_unchanged += 1
-            if settings is not None:
-                pdf = (directory / f"{task.stem}.pdf").read_bytes()
-                item = task.client
-                reports.append(Written(item.contact_id, item.short_id, done.html, pdf))
-        remove_interrupted_writes(directory)
-        fsync_dir(directory)
-        emit(
-            bq_client,
-            "report.generated",
-            "reporter",
-            {
-                k: v
-                for k, v in counts.as_dict().items()
-                if k not in ("reports_sent", "skipped_already_sent")
-            },
-            target_object_type=sent_target(week),
+    # One report renders here, more in workers; either way the renderer gets ready (workers
+    # started, WeasyPrint imported) while the week is read.
+    writers = ReportWriters(1 if client is not None else jobs or default_jobs())
+    with nullcontext() if dry_run else writers:
+        practice = load_week(bq_client, week, client)
+        counts = WeeklyCounts(
+            week=week.label,
+            clients_with_activity=len(practice.clients),
+            clients_without_activity=practice.clients_without_activity,
+            dry_run=dry_run,
         )
+        safe = [item for item in practice.clients if _SAFE_ID.match(item.contact_id)]
+        counts.skipped_unsafe_id = len(practice.clients) - len(safe)
+        if dry_run:
+            return counts
+        reports = _write(writers, home, week, practice, safe, counts,
+                         summary=client is None, keep=settings is not None)  # fmt: skip
+    emit(
+        bq_client,
+        "report.generated",
+        "reporter",
+        {
+            k: v
+            for k, v in counts.as_dict().items()
+            if k not in ("reports_sent", "skipped_already_sent")
+        },
+        target_object_type=sent_target(week),
+    )
     if settings is not None:
         _send(bq_client, settings, week, reports, counts, resend)
     return counts
+
+
+def _write(
+    writers: ReportWriters,
+    home: Path,
+    week: IsoWeek,
+    practice: PracticeWeek,
+    clients: list[ClientWeek],
+    counts: WeeklyCounts,
+    *,
+    summary: bool,
+    keep: bool,
+) -> list[Written]:
+    """Write each client's report, and the practice summary when ``summary``, and count them;
+    return the reports themselves when ``keep`` (to send them)."""
+    directory = home / REPORTS_DIR / week.label
+    private_dir(home / REPORTS_DIR)
+    private_dir(directory)
+    charts = home / REPORTS_DIR / CACHE_DIR / week.label
+    tasks = [
+        Task(
+            directory,
+            f"client_{item.contact_id}",
+            f"client {item.contact_id}",
+            week.label,
+            client=item,
+            charts=charts,
+        )  # fmt: skip
+        for item in clients
+    ]
+    # A one-client run leaves the practice summary as it was: it covers every client. The
+    # summary goes first, so its (longest) PDF overlaps the clients' in the workers.
+    if summary:
+        tasks.insert(0, Task(directory, "practice_summary", "practice summary", week.label,
+                             html=render_summary(practice)))  # fmt: skip
+    reports: list[Written] = []
+    for task, done in zip(tasks, writers.write_all(tasks), strict=True):
+        if task.client is None:
+            counts.summary_written = int(done.written)
+            counts.summary_unchanged = int(not done.written)
+            continue
+        if done.written:
+            counts.reports_written += 1
+        else:
+            counts.reports_unchanged += 1
+        if keep:
+            pdf = (directory / f"{task.stem}.pdf").read_bytes()
+            item = task.client
+            reports.append(Written(item.contact_id, item.short_id, done.html, pdf))
+    remove_interrupted_writes(directory)
+    fsync_dir(directory)
+    return reports
 
 
 def remove_interrupted_writes(directory: Path) -> None:

@@ -203,16 +203,15 @@ def load_week(bq_client: Warehouse, week: IsoWeek, client: str | None = None) ->
     contacts = {c["contact_id"]: c for c in fetch_all(bq_client, "contacts") if c["contact_id"]}
     if client is not None and client not in contacts:
         raise InvalidJobArguments(f"--client {client!r} is not a known contact_id")
+    # One client's report needs one subject's rows; the summary's outcomes need everyone's.
+    subject = None if client is None else (contacts[client].get("email") or "").strip().lower()
+    of_subject = None if subject is None else ("subject_id", subject)
     snapshots = [
         s
-        for s in fetch_all(bq_client, "reporting_snapshots")
+        for s in fetch_all(bq_client, "reporting_snapshots", of_subject)
         if s["week_start"] == week.monday.isoformat() and s["contact_id"] in contacts
     ]
-    # One client's report needs one subject's history; the summary's outcomes need everyone's.
-    subject = None if client is None else (contacts[client].get("email") or "").strip().lower()
-    timeseries = fetch_all(
-        bq_client, "measurement_timeseries", None if subject is None else ("subject_id", subject)
-    )
+    timeseries = fetch_all(bq_client, "measurement_timeseries", of_subject)
     by_subject: dict[str, list[Row]] = defaultdict(list)
     for row in timeseries:
         by_subject[row["subject_id"]].append(row)

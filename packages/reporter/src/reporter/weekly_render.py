@@ -6,13 +6,12 @@ value, band, change and, where the definition carries a published amount, whethe
 reliable; and, when a scale was measured more than once, a chart drawn with matplotlib's Agg
 backend (no display, no network) with one line per such scale (band regions shaded for a single
 banded scale). A scale measured once is shown as its value, not a chart.
-The HTML references nothing outside itself, so it opens offline; WeasyPrint turns it into PDF.
+The HTML references nothing outside itself, so it opens offline; :mod:`reporter.pdf` turns it
+into PDF.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,48 +19,9 @@ import jinja2
 
 import final_form
 from reporter.chart_cache import ChartCache
+from reporter.charts import chart_png
 from reporter.instruments import Band, band_of, instrument_info
 from reporter.weekly_data import ClientWeek, PracticeWeek, money, parse_instant
-
-_BAND_COLOURS = ("#d9f0d3", "#fff7bc", "#fee391", "#fdae6b", "#fc9272", "#de2d26")
-_LINE_COLOURS = ("#1f3b73", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#117a8b")
-
-
-def chart_png(
-    title: str, series: list[tuple[str, list[tuple[Any, float]]]], bands: tuple[Band, ...] = ()
-) -> str:
-    """A PNG (as a ``data:`` URI) of each scale's score over time, one line per scale, with
-    band regions shaded when the chart has one banded scale."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.dates as mdates
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.4, 2.6), dpi=100)
-    axes = figure.subplots()
-    shaded = bands if len(series) == 1 else ()
-    for index, (low, high, label) in enumerate(shaded):
-        axes.axhspan(low - 0.5 if index else low, high + 0.5, alpha=0.6, linewidth=0,
-                     color=_BAND_COLOURS[index % len(_BAND_COLOURS)], label=label)  # fmt: skip
-    for index, (name, points) in enumerate(series):
-        axes.plot([when for when, _ in points], [score for _, score in points], marker="o",
-                  color=_LINE_COLOURS[index % len(_LINE_COLOURS)], linewidth=2, zorder=3,
-                  label=None if shaded else name)  # fmt: skip
-    if shaded:
-        axes.set_ylim(shaded[0][0], shaded[-1][1] + 0.5)
-    axes.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
-    axes.set_title(title, fontsize=10)
-    axes.set_ylabel("score", fontsize=8)
-    axes.tick_params(labelsize=7)
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
-    figure.autofmt_xdate(bottom=0.26)
-    # Fixed margins (room for the rotated dates and the legend on the right) instead of
-    # tight_layout, which draws the figure an extra time to measure it: charts render ~2x faster.
-    figure.subplots_adjust(left=0.08, right=0.72, top=0.88)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 @dataclass
@@ -199,26 +159,3 @@ def _totals(items: list[dict[str, Any]]) -> str:
     from reporter.weekly_data import money_totals
 
     return money_totals(items)
-
-
-def to_pdf(html: str) -> bytes:
-    """The PDF of a self-contained HTML page (WeasyPrint; no base URL, nothing fetched).
-
-    Fonts are subset with HarfBuzz-Subset (Debian's ``libharfbuzz-subset0``, which ``make``
-    installs). Where that library is missing WeasyPrint would fall back to fontTools, warning
-    once per font and page and logging, at debug level, the characters each report uses; this
-    embeds the whole fonts instead (larger PDFs, same pages, nothing logged).
-    """
-    import weasyprint  # type: ignore[import-untyped]
-
-    result: bytes = weasyprint.HTML(string=html).write_pdf(full_fonts=not harfbuzz_subset())
-    return result
-
-
-def harfbuzz_subset() -> bool:
-    """Whether WeasyPrint found HarfBuzz-Subset (>= 4.1, what its subsetting needs)."""
-    from weasyprint.text import ffi  # type: ignore[import-untyped]
-
-    return bool(getattr(ffi, "harfbuzz_subset", None)) and bool(
-        ffi.harfbuzz.hb_version_atleast(4, 1, 0)
-    )
