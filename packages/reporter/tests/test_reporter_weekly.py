@@ -491,3 +491,22 @@ def test_chromium_renders_the_report(
         assert image.size == (1000, 1400)
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
     assert colours is not None and len(colours) > 50  # text, table shading and the chart
+
+
+def test_report_workers_that_cannot_start_fail_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers start on a thread while the week is read; if they cannot start, rendering
+    raises that error on the caller's thread instead of quietly rendering in one process."""
+    from reporter import weekly_pool
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(weekly_pool, "worker_pool", no_pool)
+    tasks = [weekly_pool.Task(tmp_path, f"page_{n}", f"page {n}", "2026-W47", html="<p>x</p>")
+             for n in range(2)]  # fmt: skip
+    with weekly_pool.ReportWriters(2) as writers:
+        with pytest.raises(OSError, match="Resource temporarily unavailable"):
+            list(writers.write_all(tasks))
+    assert not list(tmp_path.iterdir()), "nothing was written"

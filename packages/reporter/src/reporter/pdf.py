@@ -21,11 +21,15 @@ def import_ahead() -> None:
     """Start importing WeasyPrint on a background thread (once per process)."""
     global _ahead
     if _ahead is None:
-        _ahead = threading.Thread(
-            target=importlib.import_module, args=("weasyprint",), name="import-weasyprint",
-            daemon=True,
-        )  # fmt: skip
+        _ahead = threading.Thread(target=_import, name="import-weasyprint", daemon=True)
         _ahead.start()
+
+
+def _import() -> None:
+    try:
+        importlib.import_module("weasyprint")
+    except Exception:  # noqa: BLE001, S110 - to_pdf's own import raises it where it is handled
+        pass
 
 
 def to_pdf(html: str) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,37 +62,60 @@ RENDERER_MODULES = (
 
 
 class ReportWriters:
-    """Where reports are rendered, ready before the caller reads the week: with ``jobs`` > 1,
-    worker processes started on entry (their forkserver imports the renderer meanwhile); with
-    one, this process, importing WeasyPrint ahead on a thread (:func:`reporter.pdf.import_ahead`).
+    """Where reports are rendered, made ready while the caller reads the week: with ``jobs`` > 1,
+    worker processes, started on a thread on entry (the forkserver imports the renderer, ~1 s,
+    before it forks them); with one, this process, importing WeasyPrint ahead on a thread
+    (:func:`reporter.pdf.import_ahead`).
     """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None
+        self._failed: BaseException | None = None
 
     def __enter__(self) -> ReportWriters:
         if self.jobs <= 1:
             import_ahead()
-            return self
-        self._pool = worker_pool(
-            self.jobs, method="forkserver", preload=RENDERER_MODULES, initializer=_tune_gc
-        )
-        self._pool.submit(_ready)  # launches the workers now, not at the first report
+        else:
+            self._starting = threading.Thread(target=self._start, name="start-report-workers")
+            self._starting.start()
         return self
 
+    def _start(self) -> None:
+        try:
+            pool = worker_pool(
+                self.jobs, method="forkserver", preload=RENDERER_MODULES, initializer=_tune_gc
+            )
+            self._pool = pool
+            pool.submit(_ready)  # launches the workers now, not at the first report
+        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
+            self._failed = exc
+
+    def _started(self) -> ProcessPoolExecutor | None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
+        return self._pool
+
     def __exit__(self, *exc_info: object) -> None:
+        if self._starting is not None:
+            self._starting.join()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
     def write_all(self, tasks: Sequence[Task]) -> Iterator[Done]:
         """Each task's result, in the order of ``tasks``."""
-        if self._pool is None or len(tasks) <= 1:
+        pool = self._started()
+        if pool is None or len(tasks) <= 1:
             for task in tasks:
                 yield _guarded(task)
             return
         try:
-            yield from self._pool.map(_guarded, tasks)
+            yield from pool.map(_guarded, tasks)
         except BrokenProcessPool:
             raise ReportFailed(
                 "A weekly report worker process died (killed, or out of memory); the reports "
