@@ -6,6 +6,7 @@ it idempotently, commit and close. Each returns a small JSON-able dict.
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from pathlib import Path
@@ -20,12 +21,12 @@ DLT_TABLE = "emails"
 # -- lorchestra -------------------------------------------------------------------------------
 def run_lorchestra(db: Path, source: Path, limit: int | None) -> Result:
     from lorchestra.stack_clients import event_client
-    from lorchestra.warehouse import arrow_batch, installed_tables
+    from lorchestra.warehouse import installed_tables
     from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
     # Libraries load before the clock starts, as DuckDB does for the floor: pyarrow is
     # otherwise imported by the first batch write.
-    assert arrow_batch.arrow_table
+    importlib.import_module("lorchestra.warehouse.arrow_batch")
 
     system, connection, object_type = SOURCE
     start = time.perf_counter()
