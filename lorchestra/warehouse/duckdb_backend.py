@@ -89,7 +89,7 @@ class DuckDBWarehouse:
         self._memory_limit = _size(memory_limit) if memory_limit else None
         if self._memory_limit is not None:
             self._con.execute(f"SET memory_limit = '{self._memory_limit}'")
-        self._write_limit = None if sandboxed else _write_limit(self._memory_limit)
+        self._write_limit = _write_limit(self._memory_limit)
         if not read_only:
             # A 20k-record batch is ~40 MB of JSON, past the 16 MiB default: without this every
             # batch's commit would checkpoint the whole file. DuckDB checkpoints on close.
@@ -191,7 +191,11 @@ class DuckDBWarehouse:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Run a batch write under WRITE_MEMORY_LIMIT and DuckDB's allocator defaults, then give
-        queries their own limit and QUERY_ALLOCATOR_FLUSH back."""
+        queries their own limit and QUERY_ALLOCATOR_FLUSH back. A sandboxed warehouse never
+        writes, and its configuration is locked: nothing is changed."""
+        if self._sandboxed:
+            yield
+            return
         self._set_allocator_flush(None)
         try:
             if self._write_limit is None:
@@ -206,14 +210,10 @@ class DuckDBWarehouse:
                 else:
                     self._con.execute(f"SET memory_limit = '{self._memory_limit}'")
         finally:
-            if not self._sandboxed:
-                self._set_allocator_flush(QUERY_ALLOCATOR_FLUSH)
+            self._set_allocator_flush(QUERY_ALLOCATOR_FLUSH)
 
     def _set_allocator_flush(self, threshold: str | None) -> None:
-        """Set both allocator flush thresholds, or (None) give them DuckDB's defaults back.
-        A sandboxed warehouse keeps the query thresholds: its configuration is locked."""
-        if self._sandboxed and threshold != QUERY_ALLOCATOR_FLUSH:
-            return
+        """Set both allocator flush thresholds, or (None) give them DuckDB's defaults back."""
         for setting in ("allocator_flush_threshold", "allocator_bulk_deallocation_flush_threshold"):
             if threshold is None:
                 self._con.execute(f"RESET {setting}")
