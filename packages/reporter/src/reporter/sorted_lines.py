@@ -32,7 +32,9 @@ class SortedLines:
         self._runs: list[Path] = []
 
     def add(self, line: bytes) -> None:
-        self._lines.append(line)
+        # A copy of exactly the line's length: the caller's object may own a larger buffer
+        # (orjson 3.13 returns bytes that keep a 4 KB allocation however short the output is).
+        self._lines.append(bytes(memoryview(line)))
         self._size += len(line) + 64  # roughly what a bytes object and its list slot cost
         if self._size >= self._run_bytes:
             self._spill()
