@@ -125,8 +125,11 @@ def test_relative_paths_are_fixed_where_lorchestra_started(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    env = {"LORCHESTRA_HOME": ".demo/home", "LORCHESTRA_SAMPLE_DATA": "data",
-           "LORCHESTRA_DUCKDB_PATH": ":memory:"}
+    env = {
+        "LORCHESTRA_HOME": ".demo/home",
+        "LORCHESTRA_SAMPLE_DATA": "data",
+        "LORCHESTRA_DUCKDB_PATH": ":memory:",
+    }
     settings = load_settings(environ=env)
     assert settings.home == tmp_path / ".demo" / "home"
     assert settings.sample_data == tmp_path / "data"
@@ -218,19 +221,26 @@ def test_duckdb_gives_query_memory_back_but_not_while_writing(tmp_path: Path) ->
         sandboxed.close()
 
 
-def test_reading_the_warehouse_does_not_import_pyarrow(tmp_path: Path) -> None:
-    """pyarrow (~45 MB resident) is imported by the first batch write, not by a reader."""
+def test_reading_and_logging_do_not_import_pyarrow(tmp_path: Path) -> None:
+    """pyarrow (~45 MB resident) is imported by the first batch write, not by a reader or by
+    a few rows appended (a run's events)."""
     script = (
         "import sys\n"
         "from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse\n"
         "from lorchestra.warehouse.schema import TableSpec, Column\n"
+        "from lorchestra.stack_clients.event_client import emit, upsert_objects\n"
         f"w = DuckDBWarehouse({str(tmp_path / 'r.duckdb')!r})\n"
         "assert w.query('SELECT 42 AS n') == [{'n': 42}]\n"
-        "print('pyarrow' in sys.modules)\n"
+        "print('pyarrow', 'pyarrow' in sys.modules)\n"
         "spec = TableSpec('t', (Column('k', 'STRING', required=True),))\n"
         "w.append(spec, [{'k': 'a'}])\n"
-        "print('pyarrow' in sys.modules)\n"
+        "emit(w, 'test.event', 'test', {'n': 1})\n"
+        "print('pyarrow', 'pyarrow' in sys.modules)\n"
+        "upsert_objects(w, [{'id': 1}], source_system='s', connection_name='c',\n"
+        "               object_type='o', external_id='id', emit_event=False)\n"
+        "print('pyarrow', 'pyarrow' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)  # fmt: skip
-    assert done.stdout.split() == ["False", "True"]
+    seen = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("pyarrow ")]
+    assert seen == ["False", "False", "True"]

@@ -63,6 +63,20 @@ def insert_from_stage_sql(spec: TableSpec, stage: str) -> str:
     return f"INSERT INTO {spec.name} ({', '.join(spec.column_names)}) SELECT {values} FROM {stage}"
 
 
+def insert_values_sql(spec: TableSpec, count: int) -> str:
+    """Append ``count`` rows given as parameters ``@r<row>_<column>``, parsing JSON columns."""
+
+    def value(row: int, column: int, name: str) -> str:
+        parameter = f"@r{row}_{column}"
+        return f"PARSE_JSON({parameter})" if name in spec.json_columns else parameter
+
+    rows = ", ".join(
+        "(" + ", ".join(value(r, c, name) for c, name in enumerate(spec.column_names)) + ")"
+        for r in range(count)
+    )
+    return f"INSERT INTO {spec.name} ({', '.join(spec.column_names)}) VALUES {rows}"
+
+
 @lru_cache(maxsize=512)
 def to_duckdb(sql: str) -> str:
     """Transpile one or more GoogleSQL statements to DuckDB's dialect (cached)."""
