@@ -20,6 +20,7 @@ from lorchestra.warehouse import Warehouse
 
 pytest.importorskip("reporter")
 
+from canonizer.email_messages import catch_up  # noqa: E402
 from reporter import jobs  # noqa: E402
 from reporter.local_tables import plain  # noqa: E402
 
@@ -242,6 +243,7 @@ def seeded(warehouse: Warehouse, home: Path) -> Warehouse:
     fscrs_events, fscrs_observations = fscrs_rows()
     with running(RunContext("test-run", home=home, settings=Settings(home=home))):
         upsert(warehouse, "canonical_objects", fixture_rows(), emit_event=False)
+        catch_up(warehouse)  # the canonizer's columns of each email, which the views read
         upsert(warehouse, "measurement_events", events + fscrs_events, emit_event=False)
         upsert(warehouse, "observations", observations + fscrs_observations, emit_event=False)
     return warehouse

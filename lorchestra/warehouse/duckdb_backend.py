@@ -44,10 +44,10 @@ from lorchestra.warehouse.sql import (
 WRITE_MEMORY_LIMIT = "256MB"
 
 #: When DuckDB's allocator gives freed memory back to the system while queries run (both
-#: ``allocator_flush_threshold`` and ``allocator_bulk_deallocation_flush_threshold``). DuckDB's
-#: JSON functions each keep an arena sized to one vector's parsed documents, and by default the
-#: memory a view over the payloads used stays resident after the query: ``sync_sqlite`` at 50x
-#: the demo peaked at 585 MB, 443 MB with this. Batch writes keep DuckDB's defaults.
+#: ``allocator_flush_threshold`` and ``allocator_bulk_deallocation_flush_threshold``). By
+#: default the memory a query used stays resident after it (DuckDB's JSON functions, for one,
+#: keep every document they parsed until the query ends): ``sync_sqlite`` at 50x the demo
+#: peaked at 585 MB, 443 MB with this. Batch writes keep DuckDB's defaults.
 QUERY_ALLOCATOR_FLUSH = "1MB"
 
 #: Appends of at most this many rows whose values already have their columns' Python types are

@@ -27,6 +27,9 @@ CANONICAL = (
     "CAST(payload AS VARCHAR) AS payload, payload_hash, source_payload_hash "
     "FROM canonical_objects ORDER BY idem_key"
 )
+EMAIL_MESSAGES = (
+    "SELECT * EXCLUDE (first_seen, last_seen) FROM email_messages ORDER BY idem_key"
+)
 REJECTED = (
     "SELECT idem_key, source_idem_key, transform_ref, source_payload_hash, reason, payload_hash "
     "FROM canonical_rejections ORDER BY idem_key"
@@ -67,7 +70,10 @@ def test_workers_write_what_one_process_writes(
         warehouse = _loaded(tmp_path / f"jobs{jobs}.duckdb", records)
         try:
             counts = canonicalize_email(warehouse, jobs=jobs)
-            tables[jobs] = (warehouse.query(CANONICAL), warehouse.query(REJECTED), counts)
+            tables[jobs] = (
+                warehouse.query(CANONICAL), warehouse.query(REJECTED), counts,
+                warehouse.query(EMAIL_MESSAGES),
+            )  # fmt: skip
         finally:
             warehouse.close()
     assert pools == [2]  # jobs=1 ran inline, jobs=2 in two worker processes
@@ -76,6 +82,7 @@ def test_workers_write_what_one_process_writes(
     assert parallel[2] == single[2]
     assert parallel[1] == single[1]
     assert parallel[0] == single[0]
+    assert parallel[3] == single[3] and len(single[3]) == len(single[0])
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from canonizer.email_messages import EMAIL_KIND, catch_up
 from lorchestra.config import Settings
 from lorchestra.run_context import RunContext, running
 from lorchestra.stack_clients.event_client import upsert
@@ -47,12 +48,16 @@ class Seeder:
             ],
             emit_event=False,
         )
+        if kind == EMAIL_KIND:
+            catch_up(self.warehouse)  # the email's columns the views read, as the canonizer does
 
     def delete(self, kind: str, external_id: str) -> None:
         self.warehouse.execute(
             "DELETE FROM canonical_objects WHERE idem_key = @key",
             {"key": f"synthetic:test:{kind}:{external_id}#{kind}"},
         )
+        if kind == EMAIL_KIND:
+            catch_up(self.warehouse)
 
     def contact(self, contact_id: str, name: str, email: str) -> None:
         first, _, last = name.partition(" ")

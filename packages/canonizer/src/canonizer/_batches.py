@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from canonizer._api import canonize
+from canonizer.email_messages import EMAIL_KIND, message_row
 from canonizer.errors import CanonizerError
 from canonizer.routing import registry_for
 from lorchestra.api import worker_pool
@@ -43,7 +44,8 @@ __all__ = [
 
 Row = dict[str, Any]
 RawRow = tuple[str, str, str]
-Result = tuple[list[Row], list[Row]]
+#: Canonical rows, rejections, and the ``email_messages`` rows of the canonical emails.
+Result = tuple[list[Row], list[Row], list[Row]]
 #: Batches read ahead while the caller writes: one being written, one being transformed.
 IN_FLIGHT = 2
 
@@ -83,16 +85,19 @@ def _load(text: str | Any) -> Any:
 
 
 def transform_rows(rows: Sequence[RawRow], spec: TransformSpec) -> Result:
-    """Canonical rows (``canonicalized_at`` left to the writer) and rejections for ``rows``."""
+    """Canonical rows (``canonicalized_at`` left to the writer), rejections, and for emails
+    their ``email_messages`` rows, for ``rows``."""
     registry = registry_for(Path(spec.home) if spec.home else None)
     good: list[Row] = []
     bad: list[Row] = []
+    headers: list[Row] = []
     ref_bytes = spec.ref.encode()
     outcomes = canonize(spec.ref, (_load(text) for _, text, _ in rows), registry=registry)
     for (idem_key, _, source_hash), outcome in zip(rows, outcomes, strict=True):
         key = f"{idem_key}#{spec.kind}"
         if outcome.ok is not None:
             text = orjson.dumps(outcome.ok, option=orjson.OPT_SORT_KEYS)
+            payload_hash = hashlib.sha256(text + ref_bytes).hexdigest()
             good.append(
                 {
                     "idem_key": key,
@@ -102,9 +107,11 @@ def transform_rows(rows: Sequence[RawRow], spec: TransformSpec) -> Result:
                     "transform_ref": spec.ref,
                     "payload": text.decode(),
                     "source_payload_hash": source_hash,
-                    "payload_hash": hashlib.sha256(text + ref_bytes).hexdigest(),
+                    "payload_hash": payload_hash,
                 }
             )
+            if spec.kind == EMAIL_KIND:
+                headers.append(message_row(key, idem_key, outcome.ok, payload_hash))
         else:
             bad.append(
                 {
@@ -115,13 +122,13 @@ def transform_rows(rows: Sequence[RawRow], spec: TransformSpec) -> Result:
                     "reason": outcome.rejected_reason or "rejected",
                 }
             )
-    return good, bad
+    return good, bad, headers
 
 
 def transformed_batches(
     batches: Iterable[Sequence[RawRow]], spec: TransformSpec, *, jobs: int, batch_size: int
 ) -> Iterator[tuple[Sequence[RawRow], Result]]:
-    """``(batch, (good, bad))`` for each batch, in order; see the module docstring."""
+    """``(batch, (good, bad, headers))`` for each batch, in order; see the module docstring."""
     stream = iter(batches)
     first = next(stream, None)
     if first is None:
@@ -156,9 +163,10 @@ def _collect(
 ) -> tuple[Sequence[RawRow], Result]:
     good: list[Row] = []
     bad: list[Row] = []
+    headers: list[Row] = []
     for number, future in enumerate(futures):
         try:
-            chunk_good, chunk_bad = future.result()
+            chunk_good, chunk_bad, chunk_headers = future.result()
         except BrokenProcessPool:
             size = -(-len(batch) // len(futures))
             first_key = batch[min(number * size, len(batch) - 1)][0]
@@ -168,4 +176,5 @@ def _collect(
             ) from None
         good.extend(chunk_good)
         bad.extend(chunk_bad)
-    return batch, (good, bad)
+        headers.extend(chunk_headers)
+    return batch, (good, bad, headers)

@@ -25,12 +25,14 @@ from typing import Annotated, Any
 
 from canonizer._batches import (
     RawRow,
+    Result,
     TransformSpec,
     WorkerDied,
     default_jobs,
     transformed_batches,
 )
 from canonizer._registry import Registry
+from canonizer.email_messages import EMAIL_KIND, EMAIL_MESSAGES, catch_up
 from canonizer.routing import Route, load_routes, pins_from, registry_for, resolve
 from lorchestra.api import LorchestraError, NotPHI, Warehouse, current_run, emit, upsert
 
@@ -108,6 +110,7 @@ def run_routes(
         raise LorchestraError(f"--jobs must be at least 1, not {jobs}.")
     workers = jobs or default_jobs()
     pins, registry, home = _configured()
+    emails = False
     for route in routes:
         if source_system and route.source_system != source_system:
             continue
@@ -126,15 +129,19 @@ def run_routes(
             _raw_rows(bq_client, params), spec, jobs=workers, batch_size=READ_BATCH
         )
         try:
-            for batch, (good, bad) in batches:
-                _write_batch(bq_client, batch, good, bad, info.ref, totals, reasons, dry_run)
+            for batch, result in batches:
+                _write_batch(bq_client, batch, result, info.ref, totals, reasons, dry_run)
         except WorkerDied as exc:
             raise LorchestraError(str(exc)) from exc
         if not dry_run:
             bq_client.execute(_STALE_REJECTIONS_SQL, {"ref": info.ref})
+            emails |= kind == EMAIL_KIND
     counts: dict[str, Any] = {
         name: totals[name] for name in ("processed", "inserted", "updated", "unchanged", "rejected")
     }
+    # Emails canonicalised before email_messages existed, or by an interrupted run, get their row.
+    if emails and (caught_up := catch_up(bq_client)):
+        counts["email_messages_caught_up"] = caught_up
     if reasons:
         counts["rejected_by_reason"] = dict(reasons)
     if not dry_run:
@@ -169,14 +176,14 @@ def _raw_rows(bq_client: Warehouse, params: dict[str, Any]) -> Iterator[list[Raw
 def _write_batch(
     bq_client: Warehouse,
     batch: Sequence[RawRow],
-    good: list[Row],
-    bad: list[Row],
+    result: Result,
     ref: str,
     totals: Counter[str],
     reasons: Counter[str],
     dry_run: bool,
 ) -> None:
     """Count one transformed batch and write it (the only writer: workers never write)."""
+    good, bad, headers = result
     totals["processed"] += len(batch)
     totals["rejected"] += len(bad)
     reasons.update(row["reason"].split(":")[0] for row in bad)
@@ -186,13 +193,15 @@ def _write_batch(
         now = datetime.now(UTC)
         for row in good:
             row["canonicalized_at"] = now
-        result = upsert(bq_client, "canonical_objects", good, emit_event=False)
-        for name, value in result.counts().items():
+        written = upsert(bq_client, "canonical_objects", good, emit_event=False)
+        for name, value in written.counts().items():
             if name != "rejected":
                 totals[name] += value
-        if result.counts()["unchanged"]:
+        if written.counts()["unchanged"]:
             keys = [row["idem_key"] for row in good]
             bq_client.execute(_MOVE_SOURCE_HASH_SQL, {"keys": keys, "ref": ref})
+    if headers:
+        upsert(bq_client, EMAIL_MESSAGES, headers, emit_event=False)
     if bad:
         upsert(bq_client, "canonical_rejections", bad, emit_event=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from canonizer.email_messages import EMAIL_MESSAGES
 from lorchestra.api import TableSpec, columns
 
 CANONICAL_OBJECTS = TableSpec(
@@ -34,4 +35,4 @@ CANONICAL_REJECTIONS = TableSpec(
     derived=True,
 )
 
-TABLES = (CANONICAL_OBJECTS, CANONICAL_REJECTIONS)
+TABLES = (CANONICAL_OBJECTS, CANONICAL_REJECTIONS, EMAIL_MESSAGES)

@@ -1,5 +1,8 @@
 -- inbox_view: one row per email thread (canonical email_jmap_lite threadId).
 --
+-- It reads email_messages (the canonizer's columns of each canonical email: addresses trimmed
+-- and lower-cased, message_at = receivedAt or sentAt, message_key = Message-ID or id), never
+-- the JSON payloads.
 -- A message seen in several mailboxes (same RFC Message-ID) counts once. Practice addresses
 -- (the mailbox owners) are the union of three sets, all lower-cased:
 --   1. the sender of every message labelled SENT (Gmail puts it on the owner's own mail);
@@ -11,28 +14,25 @@
 -- A reply is awaited when the last message's sender is not a practice address.
 WITH messages AS (
   SELECT
-    c.idem_key,
-    SPLIT(c.source_idem_key, ':')[OFFSET(1)] AS mailbox,
-    JSON_VALUE(c.payload, '$.threadId') AS thread_id,
-    COALESCE(JSON_VALUE(c.payload, '$.messageId[0]'), JSON_VALUE(c.payload, '$.id')) AS message_key,
-    JSON_VALUE(c.payload, '$.subject') AS subject,
-    LOWER(TRIM(JSON_VALUE(c.payload, '$.from[0].email'))) AS from_address,
-    JSON_VALUE(c.payload, '$.from[0].name') AS from_name,
-    COALESCE(
-      SAFE_CAST(JSON_VALUE(c.payload, '$.receivedAt') AS TIMESTAMP),
-      SAFE_CAST(JSON_VALUE(c.payload, '$.sentAt') AS TIMESTAMP)
-    ) AS message_at,
-    c.payload
-  FROM canonical_objects c
-  WHERE c.canonical_kind = 'email_jmap_lite'
+    e.idem_key,
+    SPLIT(e.source_idem_key, ':')[OFFSET(1)] AS mailbox,
+    e.thread_id,
+    e.message_key,
+    e.subject,
+    e.from_address,
+    e.from_name,
+    e.message_at,
+    e.sent,
+    e.correspondents,
+    e.bcc
+  FROM email_messages e
 ),
 addresses AS (
-  SELECT m.idem_key, m.mailbox, m.thread_id, LOWER(TRIM(JSON_VALUE(a, '$.email'))) AS address
+  SELECT m.idem_key, m.mailbox, m.thread_id, address
   FROM messages m
   CROSS JOIN UNNEST(ARRAY_CONCAT(
-    JSON_QUERY_ARRAY(m.payload, '$.from'), JSON_QUERY_ARRAY(m.payload, '$.to'),
-    JSON_QUERY_ARRAY(m.payload, '$.cc'), JSON_QUERY_ARRAY(m.payload, '$.bcc')
-  )) AS a
+    JSON_VALUE_ARRAY(m.correspondents, '$'), JSON_VALUE_ARRAY(m.bcc, '$')
+  )) AS address
 ),
 mailbox_sizes AS (
   SELECT mailbox, COUNT(*) AS n_messages, COUNT(DISTINCT thread_id) AS n_threads
@@ -50,8 +50,7 @@ on_every_message AS (
 practice AS (
   SELECT DISTINCT from_address AS address
   FROM messages m
-  CROSS JOIN UNNEST(JSON_VALUE_ARRAY(m.payload, '$.labels')) AS label
-  WHERE label = 'SENT' AND from_address IS NOT NULL
+  WHERE m.sent AND from_address IS NOT NULL
   UNION DISTINCT
   SELECT MIN(address) AS address
   FROM on_every_message

@@ -7,7 +7,8 @@
 -- sessions_held counts active clinical sessions dated in the week; phq9/gad7 scores are the
 -- latest of that week (NULL when none); invoices exclude draft and void ones; payments count
 -- succeeded ones; amounts are in minor units (cents) of the invoice/payment currency;
--- messages count distinct emails (by Message-ID) that the client sent or received.
+-- messages count distinct emails (by Message-ID) that the client sent or received, from the
+-- canonizer's email_messages (its correspondents: from, to and cc).
 WITH contacts AS (
   SELECT
     JSON_VALUE(payload, '$.contact_id') AS contact_id,
@@ -75,20 +76,13 @@ dated AS (
   WHERE p.canonical_kind = 'payment'
   UNION ALL
   SELECT
-    LOWER(TRIM(JSON_VALUE(a, '$.email'))),
+    address,
     'message',
-    DATE(COALESCE(
-      SAFE_CAST(JSON_VALUE(m.payload, '$.receivedAt') AS TIMESTAMP),
-      SAFE_CAST(JSON_VALUE(m.payload, '$.sentAt') AS TIMESTAMP)
-    )),
-    COALESCE(JSON_VALUE(m.payload, '$.messageId[0]'), JSON_VALUE(m.payload, '$.id')),
+    DATE(m.message_at),
+    m.message_key,
     NULL, NULL, NULL, NULL, NULL, NULL
-  FROM canonical_objects m
-  CROSS JOIN UNNEST(ARRAY_CONCAT(
-    JSON_QUERY_ARRAY(m.payload, '$.from'), JSON_QUERY_ARRAY(m.payload, '$.to'),
-    JSON_QUERY_ARRAY(m.payload, '$.cc')
-  )) AS a
-  WHERE m.canonical_kind = 'email_jmap_lite'
+  FROM email_messages m
+  CROSS JOIN UNNEST(JSON_VALUE_ARRAY(m.correspondents, '$')) AS address
 ),
 weekly AS (
   SELECT
