@@ -14,14 +14,17 @@ per function: a view calling ten of them over 7,800 emails (50 times the demo pr
   order), a JSON array; ``bcc``: those of ``bcc``;
 - ``canonical_payload_hash``: the canonical object's ``payload_hash`` the row was made from.
 
-The canonizer writes a row with every canonical email it writes (computed where the email is
-transformed), and after each run of a route producing emails :func:`catch_up` gives a row to any
-canonical email without an up-to-date one (a warehouse from before this table, an interrupted
-run) and deletes the rows of emails that are gone.
+The canonizer writes a row with every canonical email it writes, computed (and hashed) where
+the email is transformed, and written just before the canonical rows: a run interrupted between
+the two leaves the raw object pending, so the next run writes both again. After each run of a
+route producing emails, when the table and the canonical emails differ in number (a warehouse
+from before this table, emails deleted by hand), :func:`catch_up` gives a row to every canonical
+email without an up-to-date one and deletes the rows of emails that are gone.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +60,12 @@ WHERE c.canonical_kind = '{EMAIL_KIND}'
 ORDER BY c.idem_key
 """
 
+_COUNTS_SQL = f"""
+SELECT
+  (SELECT COUNT(*) FROM canonical_objects WHERE canonical_kind = '{EMAIL_KIND}') AS emails,
+  (SELECT COUNT(*) FROM email_messages) AS rows
+"""
+
 _GONE_SQL = """
 DELETE FROM email_messages E
 WHERE NOT EXISTS (SELECT 1 FROM canonical_objects C WHERE C.idem_key = E.idem_key)
@@ -66,9 +75,10 @@ WHERE NOT EXISTS (SELECT 1 FROM canonical_objects C WHERE C.idem_key = E.idem_ke
 def message_row(
     idem_key: str, source_idem_key: str, email: Mapping[str, Any], payload_hash: str
 ) -> dict[str, Any]:
-    """The ``email_messages`` row of one canonical email (a valid ``email_jmap_lite`` object)."""
+    """The ``email_messages`` row of one canonical email (a valid ``email_jmap_lite`` object),
+    with its ``payload_hash``."""
     sender = _first(email.get("from"))
-    return {
+    row: dict[str, Any] = {
         "idem_key": idem_key,
         "source_idem_key": source_idem_key,
         "thread_id": _text(email.get("threadId")),
@@ -82,6 +92,16 @@ def message_row(
         "bcc": _addresses(email, ("bcc",)),
         "canonical_payload_hash": payload_hash,
     }
+    text = orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
+    row["payload_hash"] = hashlib.sha256(text).hexdigest()
+    return row
+
+
+def in_step(bq_client: Warehouse) -> bool:
+    """Whether there are as many rows as canonical emails (what the canonizer's writes keep)."""
+    bq_client.ensure_tables([EMAIL_MESSAGES])
+    counts = bq_client.query(_COUNTS_SQL)[0]
+    return bool(counts["emails"] == counts["rows"])
 
 
 def catch_up(bq_client: Warehouse) -> int:

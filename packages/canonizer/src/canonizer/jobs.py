@@ -32,7 +32,7 @@ from canonizer._batches import (
     transformed_batches,
 )
 from canonizer._registry import Registry
-from canonizer.email_messages import EMAIL_KIND, EMAIL_MESSAGES, catch_up
+from canonizer.email_messages import EMAIL_KIND, EMAIL_MESSAGES, catch_up, in_step
 from canonizer.routing import Route, load_routes, pins_from, registry_for, resolve
 from lorchestra.api import LorchestraError, NotPHI, Warehouse, current_run, emit, upsert
 
@@ -139,8 +139,8 @@ def run_routes(
     counts: dict[str, Any] = {
         name: totals[name] for name in ("processed", "inserted", "updated", "unchanged", "rejected")
     }
-    # Emails canonicalised before email_messages existed, or by an interrupted run, get their row.
-    if emails and (caught_up := catch_up(bq_client)):
+    # Emails canonicalised before email_messages existed get their row.
+    if emails and not in_step(bq_client) and (caught_up := catch_up(bq_client)):
         counts["email_messages_caught_up"] = caught_up
     if reasons:
         counts["rejected_by_reason"] = dict(reasons)
@@ -189,6 +189,9 @@ def _write_batch(
     reasons.update(row["reason"].split(":")[0] for row in bad)
     if dry_run:
         return
+    # Emails' columns first: interrupted before the canonical rows, the raw objects stay pending.
+    if headers:
+        upsert(bq_client, EMAIL_MESSAGES, headers, emit_event=False)
     if good:
         now = datetime.now(UTC)
         for row in good:
@@ -200,8 +203,6 @@ def _write_batch(
         if written.counts()["unchanged"]:
             keys = [row["idem_key"] for row in good]
             bq_client.execute(_MOVE_SOURCE_HASH_SQL, {"keys": keys, "ref": ref})
-    if headers:
-        upsert(bq_client, EMAIL_MESSAGES, headers, emit_event=False)
     if bad:
         upsert(bq_client, "canonical_rejections", bad, emit_event=False)
 
