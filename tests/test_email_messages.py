@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 
 import sample_data
+from canonizer import jobs as canonize_jobs
 from canonizer.email_messages import EMAIL_KIND, catch_up
 from canonizer.jobs import canonicalize_email
+from lorchestra.errors import WarehouseError
 from lorchestra.stack_clients.event_client import upsert, upsert_objects
 from lorchestra.warehouse import Warehouse
 
@@ -172,3 +175,33 @@ def test_a_dry_run_writes_no_rows(warehouse: Warehouse) -> None:
     load_gmail(warehouse, 5)
     canonicalize_email(warehouse, jobs=1, dry_run=True)
     assert warehouse.query("SELECT COUNT(*) AS n FROM email_messages") == [{"n": 0}]
+
+
+@pytest.mark.parametrize("failing_table", ["canonical_objects", "email_messages"])
+def test_a_write_that_fails_midway_is_made_whole_by_the_next_run(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, failing_table: str
+) -> None:
+    records = list(sample_data.iter_records("gmail", "gmail-acct1", "email", count=6))
+    load_gmail(warehouse, 6)
+    canonicalize_email(warehouse, jobs=1)
+    for header in records[2]["payload"]["headers"]:
+        if header["name"] == "Subject":
+            header["value"] = "A changed subject"
+    upsert_objects(warehouse, records, source_system="gmail", connection_name="gmail-acct1",
+                   object_type="email", external_id="id", emit_event=False)  # fmt: skip
+    real_upsert = canonize_jobs.upsert
+
+    def failing(bq_client: Warehouse, table: Any, rows: Any, **kwargs: Any) -> Any:
+        if getattr(table, "name", table) == failing_table:
+            raise WarehouseError(f"synthetic failure writing {failing_table}")
+        return real_upsert(bq_client, table, rows, **kwargs)
+
+    monkeypatch.setattr(canonize_jobs, "upsert", failing)
+    with pytest.raises(WarehouseError, match="synthetic failure"):
+        canonicalize_email(warehouse, jobs=1)
+    monkeypatch.setattr(canonize_jobs, "upsert", real_upsert)
+    canonicalize_email(warehouse, jobs=1)
+    stored = warehouse.query(COLUMNS)
+    assert "A changed subject" in {row["subject"] for row in stored}
+    for row, want in zip(stored, warehouse.query(FROM_PAYLOADS), strict=True):
+        assert {k: v for k, v in row.items() if k in want} == want
