@@ -99,7 +99,7 @@ dist: $(BIN)/python
 # BENCH_JSON=DIR also writes each module's results document (benchmarks/document.py) there.
 bench: install
 	$(UV) -e ".[bench]"
-	$(BIN)/python -m benchmarks --records-large 1000000 $(if $(BENCH_JSON),--json $(BENCH_JSON)/benchmarks.json)
+	$(BIN)/python -m benchmarks --records-large 1000000 --repeat 3 $(if $(BENCH_JSON),--json $(BENCH_JSON)/benchmarks.json)
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.canonize $(if $(BENCH_JSON),--json $(BENCH_JSON)/canonize.json)
 	$(BIN)/python -m benchmarks.pipeline $(if $(BENCH_JSON),--json $(BENCH_JSON)/pipeline.json)

@@ -348,18 +348,16 @@ def _apply(
     """
     size = batch_size or _configured_batch_size()
     target, ring = _backup_target(spec) if backup else (None, None)
+    key_name, hash_name = spec.key or "", spec.hash_column or ""
     in_flight: tuple[Future[dict[str, str]], int, list[tuple[str, str]]] | None = None
     number = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lorchestra-merge") as pool:
         while batch := list(islice(rows, size)):
             number += 1
-            latest: dict[str, Row] = {}
-            order: list[tuple[str, str]] = []
-            for row in batch:
-                key = row[spec.key or ""]
-                latest[key] = row
-                order.append((key, row[spec.hash_column or ""]))
-            final = list(latest.values())
+            keys = [row[key_name] for row in batch]
+            # The last row of a key wins, at the place of its first; ``order`` counts them all.
+            final = list(dict(zip(keys, batch, strict=True)).values())
+            order = list(zip(keys, [row[hash_name] for row in batch], strict=True))
             if target is not None:
                 append_backup(target, spec, final, ring)
                 if str(target) not in result.backup_files:

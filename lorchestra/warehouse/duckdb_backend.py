@@ -27,7 +27,7 @@ from lorchestra.warehouse.base import Row
 from lorchestra.warehouse.retry import with_retries
 from lorchestra.warehouse.schema import TableSpec
 from lorchestra.warehouse.sql import (
-    existing_hashes_sql,
+    differing_hashes_sql,
     insert_from_stage_sql,
     insert_values_sql,
     merge_sql,
@@ -198,9 +198,17 @@ class DuckDBWarehouse:
             with _Stage(self._con, spec, rows, slim_columns) as slim:
                 self._con.execute("BEGIN TRANSACTION")
                 try:
-                    found = self._con.execute(to_duckdb(existing_hashes_sql(spec, slim)))
-                    existing: dict[str, str] = dict(found.fetchall())
-                    changed = [row for row in rows if existing.get(row[key]) != row[digest]]
+                    # Only new and changed keys come back (usually few): every other staged
+                    # key is stored with the hash it was staged with.
+                    found = self._con.execute(to_duckdb(differing_hashes_sql(spec, slim)))
+                    differing: dict[str, str | None] = dict(found.fetchall())
+                    existing = {row[key]: row[digest] for row in rows}
+                    for stale_key, stored in differing.items():
+                        if stored is None:
+                            del existing[stale_key]
+                        else:
+                            existing[stale_key] = stored
+                    changed = [row for row in rows if row[key] in differing] if differing else []
                     if len(changed) < len(rows) and spec.touch:
                         _run(self._con, to_duckdb(touch_unchanged_sql(spec, slim)), None)
                     if changed:

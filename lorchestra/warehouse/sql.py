@@ -46,6 +46,15 @@ def existing_hashes_sql(spec: TableSpec, stage: str) -> str:
     )
 
 
+def differing_hashes_sql(spec: TableSpec, stage: str) -> str:
+    """The staged keys that are new (hash NULL) or whose stored hash differs, with that hash."""
+    return (
+        f"SELECT S.{spec.key} AS k, T.{spec.hash_column} AS h FROM {stage} S "
+        f"LEFT JOIN {spec.name} T ON T.{spec.key} = S.{spec.key} "
+        f"WHERE T.{spec.key} IS NULL OR T.{spec.hash_column} != S.{spec.hash_column}"
+    )
+
+
 def touch_unchanged_sql(spec: TableSpec, stage: str) -> str:
     """Move the touched columns (``last_seen``) of staged rows whose hash is unchanged."""
     touched = ", ".join(f"{name} = GREATEST(T.{name}, S.{name})" for name in spec.touch)
