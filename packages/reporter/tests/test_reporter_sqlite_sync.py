@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from lorchestra.errors import WarehouseError
 from reporter import jobs, local_tables
 from reporter.local_tables import LOCAL_TABLES
 from reporter.sqlite_sync import read_content_hash
@@ -212,3 +213,13 @@ def test_readme_documents_the_sqlite_schema() -> None:
         assert section, f"README has no section for {table.name}"
         for name, kind in table.columns:
             assert f"| `{name}` | {kind} |" in section.group(1), f"{table.name}.{name}"
+
+
+def test_a_view_that_fails_for_another_reason_says_that_reason(
+    run_job: RunJob, warehouse: Any
+) -> None:
+    run_job(jobs.create_projections)
+    warehouse._con.execute("SET memory_limit = '1MB'")  # the views exist; reading them fails
+    with pytest.raises(WarehouseError, match="out of memory") as raised:
+        run_job(jobs.sync_sqlite)
+    assert not isinstance(raised.value, local_tables.ProjectionsMissing)

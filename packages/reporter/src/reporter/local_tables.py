@@ -255,12 +255,22 @@ def fetch(
                 {name: plain(row.get(name), kind) for name, kind in table.columns} for row in batch
             ]
     except WarehouseError as exc:
-        if table.needs_view:
+        if table.needs_view and not _readable(bq_client, table.name):
             raise ProjectionsMissing(
                 f"Reading {table.name} failed ({exc}); create the views first with the "
                 "reporter job create_projections."
             ) from exc
         raise
+
+
+def _readable(bq_client: Warehouse, view: str) -> bool:
+    """Whether ``view`` exists and binds (a failed read may have failed for another reason:
+    the warehouse's memory, a lost connection)."""
+    try:
+        bq_client.query(f"SELECT * FROM {view} LIMIT 0")
+    except WarehouseError:
+        return False
+    return True
 
 
 def fetch_all(bq_client: Warehouse, name: str, where: tuple[str, Any] | None = None) -> list[Row]:
