@@ -78,16 +78,18 @@ def message_row(
     """The ``email_messages`` row of one canonical email (a valid ``email_jmap_lite`` object),
     with its ``payload_hash``."""
     sender = _first(email.get("from"))
+    message_id = _text(_first(email.get("messageId")))
+    labels = email.get("labels")
     row: dict[str, Any] = {
         "idem_key": idem_key,
         "source_idem_key": source_idem_key,
         "thread_id": _text(email.get("threadId")),
-        "message_key": _text(_first(email.get("messageId"))) or _text(email.get("id")),
+        "message_key": message_id if message_id is not None else _text(email.get("id")),
         "subject": _text(email.get("subject")),
         "from_address": _address(sender),
         "from_name": _text(sender.get("name")) if isinstance(sender, Mapping) else None,
         "message_at": _instant(email.get("receivedAt")) or _instant(email.get("sentAt")),
-        "sent": "SENT" in (email.get("labels") or ()),
+        "sent": isinstance(labels, list) and "SENT" in labels,
         "correspondents": _addresses(email, ("from", "to", "cc")),
         "bcc": _addresses(email, ("bcc",)),
         "canonical_payload_hash": payload_hash,
@@ -111,16 +113,19 @@ def catch_up(bq_client: Warehouse) -> int:
     written = 0
     for batch in bq_client.iter_query(_STALE_SQL, batch_size=READ_BATCH):
         rows = [
-            message_row(
-                row["idem_key"], row["source_idem_key"], orjson.loads(row["payload"]),
-                row["payload_hash"],
-            )
+            message_row(row["idem_key"], row["source_idem_key"], _parsed(row["payload"]),
+                        row["payload_hash"])
             for row in batch
         ]  # fmt: skip
         upsert(bq_client, EMAIL_MESSAGES, rows, emit_event=False)
         written += len(rows)
     bq_client.execute(_GONE_SQL)
     return written
+
+
+def _parsed(payload: Any) -> Any:
+    """A payload read as JSON text (or already decoded, as a backend may return it)."""
+    return orjson.loads(payload) if isinstance(payload, (str, bytes)) else payload
 
 
 def _first(values: Any) -> Any:
