@@ -12,9 +12,21 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 
-from lorchestra.api import Warehouse
+from lorchestra.api import LorchestraError, Warehouse, WarehouseError
 
 VIEWS: tuple[str, ...] = ("inbox_view", "measurement_timeseries", "reporting_snapshots")
+
+# The mail the views read is the canonizer's email_messages, one row per canonical email.
+_EMAIL_ROWS_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM canonical_objects WHERE canonical_kind = 'email_jmap_lite') AS emails,
+  (SELECT COUNT(*) FROM email_messages) AS rows
+"""
+
+
+class EmailMessagesBehind(LorchestraError):
+    """email_messages does not hold one row per canonical email: views made now would show
+    mail that is not there, or leave out mail that is."""
 _PLACEHOLDER = "{{PRACTICE_ADDRESSES}}"
 # Deliberately strict: the addresses end up as SQL string literals.
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -55,8 +67,10 @@ def normalise_addresses(addresses: Iterable[str] | str | None) -> list[str]:
 
 
 def create_views(bq_client: Warehouse, practice_addresses: Iterable[str] = ()) -> dict[str, int]:
-    """(Re)create every view and return the number of rows each one holds now."""
+    """(Re)create every view and return the number of rows each one holds now; refuse, leaving
+    the views as they are, while ``email_messages`` is not one row per canonical email."""
     addresses = normalise_addresses(practice_addresses)
+    _check_email_messages(bq_client)
     counts: dict[str, int] = {}
     for name in VIEWS:
         bq_client.execute(create_view_statement(name, addresses))
@@ -64,3 +78,17 @@ def create_views(bq_client: Warehouse, practice_addresses: Iterable[str] = ()) -
         rows = bq_client.query(f"SELECT COUNT(*) AS n FROM {name}")
         counts[name] = int(rows[0]["n"])
     return counts
+
+
+def _check_email_messages(bq_client: Warehouse) -> None:
+    try:
+        found = bq_client.query(_EMAIL_ROWS_SQL)[0]
+    except WarehouseError:
+        found = {"emails": "?", "rows": "no table"}
+    if found["emails"] != found["rows"]:
+        raise EmailMessagesBehind(
+            f"email_messages holds {found['rows']} row(s) for {found['emails']} canonical "
+            "email(s) (a warehouse from before that table, or an interrupted canonize run); run "
+            "`lorchestra run-job canonizer canonicalize_email` first. The views were left as "
+            "they were."
+        )
