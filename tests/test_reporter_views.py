@@ -423,6 +423,12 @@ def test_views_wait_for_email_messages_to_hold_every_email(seeded: Warehouse) ->
     assert jobs.create_projections(seeded)["views"] == before
 
 
+def test_views_without_the_canonizers_tables_say_what_is_missing(seeded: Warehouse) -> None:
+    seeded.execute("DROP TABLE email_messages")
+    with pytest.raises(EmailMessagesBehind, match="is lorchestra-canonizer installed"):
+        jobs.create_projections(seeded)
+
+
 def test_local_copies_from_either_backend(seeded: Warehouse, home: Path) -> None:
     """The SQLite copy and markdown files read the views the same way on both backends."""
     import sqlite3

@@ -57,8 +57,7 @@ FROM canonical_objects c
 LEFT JOIN email_messages e ON e.idem_key = c.idem_key
 WHERE c.canonical_kind = '{EMAIL_KIND}'
   AND (e.idem_key IS NULL OR e.canonical_payload_hash != c.payload_hash)
-ORDER BY c.idem_key
-"""
+"""  # no ORDER BY: the rows are keyed, and sorting every stale payload would hold them all
 
 _COUNTS_SQL = f"""
 SELECT

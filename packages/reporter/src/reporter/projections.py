@@ -27,6 +27,8 @@ SELECT
 class EmailMessagesBehind(LorchestraError):
     """email_messages does not hold one row per canonical email: views made now would show
     mail that is not there, or leave out mail that is."""
+
+
 _PLACEHOLDER = "{{PRACTICE_ADDRESSES}}"
 # Deliberately strict: the addresses end up as SQL string literals.
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -83,8 +85,11 @@ def create_views(bq_client: Warehouse, practice_addresses: Iterable[str] = ()) -
 def _check_email_messages(bq_client: Warehouse) -> None:
     try:
         found = bq_client.query(_EMAIL_ROWS_SQL)[0]
-    except WarehouseError:
-        found = {"emails": "?", "rows": "no table"}
+    except WarehouseError as exc:
+        raise EmailMessagesBehind(
+            f"The views read the canonizer's canonical_objects and email_messages, and reading "
+            f"them failed ({exc}); is lorchestra-canonizer installed (`lorchestra jobs list`)?"
+        ) from None
     if found["emails"] != found["rows"]:
         raise EmailMessagesBehind(
             f"email_messages holds {found['rows']} row(s) for {found['emails']} canonical "
