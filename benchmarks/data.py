@@ -65,6 +65,16 @@ def write_records(path: Path, count: int) -> int:
     return size
 
 
+def write_head(source: Path, target: Path, count: int) -> Path:
+    """Copy the first ``count`` lines of ``source`` to ``target``; returns ``target``."""
+    with source.open("rb") as lines, target.open("wb") as out:
+        for number, line in enumerate(lines):
+            if number >= count:
+                break
+            out.write(line)
+    return target
+
+
 def iter_ndjson(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """Stream records from an NDJSON file with orjson (at most ``limit`` of them)."""
     with path.open("rb", buffering=1 << 20) as lines:

@@ -20,14 +20,20 @@ DLT_TABLE = "emails"
 
 # -- lorchestra -------------------------------------------------------------------------------
 def run_lorchestra(db: Path, source: Path, limit: int | None) -> Result:
+    """The ingester's load: ``upsert_ndjson`` reads the NDJSON file (in worker processes when
+    it is large), as the floor has DuckDB read it."""
     from lorchestra.stack_clients import event_client
+    from lorchestra.stack_clients.ndjson_upsert import upsert_ndjson
     from lorchestra.warehouse import installed_tables
     from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
+    if limit is not None:
+        raise ValueError("lorchestra reads the whole file, as the floor does")
     # Libraries load before the clock starts, as DuckDB does for the floor: pyarrow is
     # otherwise imported by the first batch write, and the installed packages' table
     # declarations by the first lookup (entry points and their modules: process start-up, done
-    # once by any lorchestra process before it writes; the table DDL below stays timed).
+    # once by any lorchestra process before it writes; the table DDL below stays timed). The
+    # worker processes are started inside the clock.
     importlib.import_module("lorchestra.warehouse.arrow_batch")
     installed_tables()
 
@@ -36,18 +42,18 @@ def run_lorchestra(db: Path, source: Path, limit: int | None) -> Result:
     warehouse = DuckDBWarehouse(db)
     try:
         warehouse.ensure_tables(installed_tables().values())
-        result = event_client.upsert_objects(
+        load = upsert_ndjson(
             warehouse,
-            iter_ndjson(source, limit),
+            source,
             source_system=system,
             connection_name=connection,
             object_type=object_type,
             external_id="id",
-            emit_event=False,
         )
     finally:
         warehouse.close()
     seconds = time.perf_counter() - start
+    result = load.result
     return {
         "seconds": seconds,
         "records": result.written + result.rejected,
@@ -55,7 +61,17 @@ def run_lorchestra(db: Path, source: Path, limit: int | None) -> Result:
         "batches": result.batches,
         "batch_size": event_client.DEFAULT_BATCH_SIZE,
         "rows_after": _count_rows(db, "raw_objects"),
+        "workers_peak_kb": _workers_peak_kb(),
     }
+
+
+def _workers_peak_kb() -> int:
+    """An upper bound of the worker processes' peak RSS together (they have exited): the
+    largest one's peak, once per core (shared memory they wrote is counted in each)."""
+    import resource
+
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
+    return largest * (os.cpu_count() or 1)
 
 
 # -- floor: DuckDB reads the file itself and applies one MERGE --------------------------------

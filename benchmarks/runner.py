@@ -100,8 +100,8 @@ def run_child(
     measurement.counts = dict(out.get("counts") or {})
     measurement.rows_after = out.get("rows_after")
     measurement.error = out.get("error")
-    if out.get("peak_kb") is not None:
-        measurement.peak_mb = out["peak_kb"] / 1024
+    if out.get("peak_kb") is not None:  # the process, and its worker processes if any
+        measurement.peak_mb = (out["peak_kb"] + (out.get("workers_peak_kb") or 0)) / 1024
     if out.get("start_kb") is not None:
         measurement.start_mb = out["start_kb"] / 1024
     return measurement
@@ -136,10 +136,14 @@ def run_engine(
 def run_memory_probe(
     engine: str, workdir: Path, base: Path, limit: int, log: Any, round: int = 1
 ) -> Measurement:
-    """The same first load on only the first ``limit`` records, for the memory comparison."""
+    """The same first load of a file of only the first ``limit`` records, for the memory
+    comparison."""
+    from benchmarks.data import write_head
+
     directory = workdir / f"{engine}-first_half-{round}"
     directory.mkdir()
-    measurement = run_child(engine, "first_half", directory / "warehouse.duckdb", base, limit=limit)
+    head = write_head(base, directory / "head.ndjson", limit)
+    measurement = run_child(engine, "first_half", directory / "warehouse.duckdb", head)
     shutil.rmtree(directory, ignore_errors=True)
     return _logged(measurement, log)
 

@@ -34,11 +34,18 @@ def append_backup(
     path: Path, spec: TableSpec, rows: Sequence[Row], ring: KeyRing | None = None
 ) -> None:
     """Append one batch to ``path`` (sealed under ``ring`` when given), flushed to disk."""
-    private_dir(path.parent)
     table = spec.name.encode()
-    lines = b"".join(
-        b'{"table":"' + table + b'","row":' + orjson.dumps(row) + b"}\n" for row in rows
-    )
+    append_backup_lines(path, b"".join(backup_line(table, row) for row in rows), ring)
+
+
+def backup_line(table: bytes, row: Row) -> bytes:
+    """One line of a backup file: ``{"table": ..., "row": ...}``."""
+    return b'{"table":"' + table + b'","row":' + orjson.dumps(row) + b"}\n"
+
+
+def append_backup_lines(path: Path, lines: bytes, ring: KeyRing | None = None) -> None:
+    """Append backup lines already made (``{"table", "row"}`` objects) as one batch."""
+    private_dir(path.parent)
     if ring is not None:
         sealed.append(path, lines, ring)
         return

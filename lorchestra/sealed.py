@@ -135,6 +135,23 @@ def iter_records(path: Path, ring: KeyRing) -> Iterator[bytes]:
             index += 1
 
 
+def record_spans(path: Path) -> tuple[bytes, list[tuple[int, int]]]:
+    """A sealed file's header and, for each record, the offset of its nonce and the length of
+    its ciphertext: enough to decrypt records apart (each is whole lines)."""
+    spans: list[tuple[int, int]] = []
+    with path.open("rb") as handle:
+        header = handle.read(HEADER_SIZE)
+        if len(header) < HEADER_SIZE or header[:8] != MAGIC:
+            raise SealedFileError(f"{path} is not a sealed file.")
+        while True:
+            prefix = handle.read(_LENGTH.size)
+            if len(prefix) < _LENGTH.size:
+                return header, spans
+            (length,) = _LENGTH.unpack(prefix)
+            spans.append((handle.tell(), length))
+            handle.seek(12 + length, os.SEEK_CUR)
+
+
 def iter_lines(path: Path, ring: KeyRing | None) -> Iterator[bytes]:
     """The lines of a JSONL file, sealed or clear (``ring`` is needed only for sealed ones)."""
     if is_sealed(path):

@@ -9,9 +9,9 @@ import pytest
 
 from lorchestra import sealed
 from lorchestra.connections import Connection
-from lorchestra.jobs.ingester import _Quarantine, _records
+from lorchestra.jobs.ingester import _Quarantine
 from lorchestra.sealed import KeyRing
-from lorchestra.stack_clients.event_client import upsert_objects
+from lorchestra.stack_clients.ndjson_upsert import upsert_ndjson
 from lorchestra.warehouse import Warehouse
 
 
@@ -35,17 +35,18 @@ def test_bad_lines_and_missing_ids_keep_their_line_numbers(
         assert b"CANARY" not in source.read_bytes()
     connection = Connection("c/email", "gmail", "c", "email", "tap", "id")
     quarantine = _Quarantine(home, "run-1", connection, ring)
-    result = upsert_objects(
+    load = upsert_ndjson(
         duckdb_warehouse,
-        _records(source, quarantine, ring),
+        source,
         source_system="gmail",
         connection_name="c",
         object_type="email",
         external_id="id",
-        emit_event=False,
+        ring=ring,
+        strip_sdc=True,
     )
-    for rejection in result.rejections:
-        quarantine.add_rejection(rejection.position, rejection.reason)
+    result = load.result
+    quarantine.add(load)
     quarantine.write(source)
     assert result.inserted == 3 and quarantine.bad_lines == 2 and result.rejected == 1
     assert quarantine.path.name.endswith(".jsonl.enc" if encrypted else ".jsonl")
@@ -58,9 +59,8 @@ def test_bad_lines_and_missing_ids_keep_their_line_numbers(
 
 
 def test_singer_bookkeeping_never_reaches_the_payload(
-    duckdb_warehouse: Warehouse, home: Path, tmp_path: Path
+    duckdb_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    connection = Connection("c/row", "csv", "c", "row", "tap", "id")
     counts = []
     for run, extracted_at in enumerate(("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z")):
         source = tmp_path / f"extract-{run}.jsonl"
@@ -68,15 +68,15 @@ def test_singer_bookkeeping_never_reaches_the_payload(
             "id": "r1", "size": 3, "_sdc_extracted_at": extracted_at,
             "_sdc_batched_at": extracted_at, "_sdc_source_lineno": 2,
         }) + "\n")  # fmt: skip
-        result = upsert_objects(
+        result = upsert_ndjson(
             duckdb_warehouse,
-            _records(source, _Quarantine(home, f"run-{run}", connection, None), None),
+            source,
             source_system="csv",
             connection_name="c",
             object_type="row",
             external_id="id",
-            emit_event=False,
-        )
+            strip_sdc=True,
+        ).result
         counts.append((result.inserted, result.unchanged))
     assert counts == [(1, 0), (0, 1)]
     (row,) = duckdb_warehouse.query("SELECT payload FROM raw_objects")

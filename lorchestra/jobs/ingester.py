@@ -5,16 +5,16 @@ connection's last successful run recorded in ``event_log`` less the connection's
 ``overlap_seconds``, so late-indexed records are not missed; ``--full-refresh`` ignores that).
 This is lorchestra's one resume mechanism: taps keep no state and read exactly the window they
 are given, and a failed run records no window, so the next one reads it again (see
-docs/operations.md). The job runs the extractor through the ingestor, streams the JSONL
-through ``upsert_objects`` and emits ``ingest.started`` / ``ingest.completed`` (read, inserted,
-updated, unchanged, rejected) or ``ingest.failed``. Connections load one after another, each
-on its own (in a pipeline their extractions were started ahead, several at once, by
-:mod:`lorchestra.jobs.prefetch`; a job takes over the one for its connection and window):
-one whose extraction fails is recorded with its cause and the next still runs; the job then
-fails with a one-line summary naming each failed connection and its cause. Malformed lines and
-records without an id are rejected, counted and written with their reason to a quarantine
-file (0600) in the data home; the rest loads. A tap failure writes nothing of that connection
-to the object tables.
+docs/operations.md). The job runs the extractor through the ingestor, loads the JSONL with
+``upsert_ndjson`` (parsed by worker processes when it is large) and emits ``ingest.started`` /
+``ingest.completed`` (read, inserted, updated, unchanged, rejected) or ``ingest.failed``.
+Connections load one after another, each on its own (in a pipeline their extractions were
+started ahead, several at once, by :mod:`lorchestra.jobs.prefetch`; a job takes over the one
+for its connection and window): one whose extraction fails is recorded with its cause and the
+next still runs; the job then fails with a one-line summary naming each failed connection and
+its cause. Malformed lines and records without an id are rejected, counted and written with
+their reason to a quarantine file (0600) in the data home; the rest loads. A tap failure writes
+nothing of that connection to the object tables.
 
 With encryption on (:mod:`lorchestra.keys`) the extract is sealed as soon as Meltano's target
 has finished writing it — the clear JSONL exists only while the tap runs and for the moment it
@@ -25,7 +25,7 @@ written sealed.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,7 +44,8 @@ from lorchestra.meltano_project import meltano_project
 from lorchestra.phi import NotPHI
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.sealed import KeyRing
-from lorchestra.stack_clients.event_client import emit, upsert_objects
+from lorchestra.stack_clients.event_client import emit
+from lorchestra.stack_clients.ndjson_upsert import NdjsonLoad, upsert_ndjson
 from lorchestra.timespec import isoformat_utc, parse_timestamp
 from lorchestra.warehouse.base import Warehouse
 
@@ -285,17 +286,20 @@ def ingest_connection(
         )
         raise IngestError(f"Extraction for {connection.key} failed: {message}", message) from exc
     quarantine = _Quarantine(settings.home, run_id, connection, ring)
-    result = upsert_objects(
+    # Singer bookkeeping (_sdc_extracted_at, _sdc_batched_at, ...) changes on every run of
+    # some taps: it never reaches the payload, so re-extracting unchanged data is unchanged.
+    load = upsert_ndjson(
         bq_client,
-        _records(path, quarantine, ring),
+        path,
         source_system=connection.source_system,
         connection_name=connection.connection_name,
         object_type=connection.object_type,
         external_id=connection.external_id,
-        emit_event=False,
+        ring=ring,
+        strip_sdc=True,
     )
-    for rejection in result.rejections:
-        quarantine.add_rejection(rejection.position, rejection.reason)
+    result = load.result
+    quarantine.add(load)
     quarantine.write(path)
     read = result.written + result.rejected + quarantine.bad_lines
     counts = {"read": read, **result.counts(), "rejected": result.rejected + quarantine.bad_lines}
@@ -322,31 +326,9 @@ def ingest_connection(
     return counts
 
 
-#: The record a tap emits in place of a line it could not read (packages/ingestor/taps/tap-lines).
-MARKER = "_lorchestra_quarantine"
 #: Marker reasons that fail the connection (after the rest of it has loaded): the source sent
 #: bytes or structures that are broken, not merely a bad record, and someone should look.
 FAILING_REASONS = frozenset({"invalid UTF-8", "too deep"})
-
-
-def _records(path: Path, quarantine: _Quarantine, ring: KeyRing | None) -> Iterator[Any]:
-    import ingestor
-
-    # Singer bookkeeping (_sdc_extracted_at, _sdc_batched_at, ...) changes on every run of
-    # some taps: it never reaches the payload, so re-extracting unchanged data is unchanged.
-    lines = sealed.iter_lines(path, ring)
-    line = 0
-    for item in ingestor.iter_jsonl_records(path, on_error="yield", lines=lines, strip_sdc=True):
-        if isinstance(item, ingestor.BadLine):
-            line = item.line_number
-            quarantine.add_bad_line(item.line_number, item.reason)
-            continue
-        line += 1
-        marked = item.get(MARKER) if len(item) == 1 else None
-        if isinstance(marked, dict):
-            quarantine.add_marked(line, marked)
-            continue
-        yield item
 
 
 class _Quarantine:
@@ -366,34 +348,23 @@ class _Quarantine:
         self.relative_path = str(self.path.relative_to(home))
         self.bad_lines = 0
         self.failing: list[str] = []  # "line 3: too deep", for lines that fail the connection
-        self._bad_line_numbers: list[int] = []
         self._entries: list[tuple[int, str]] = []
         self._marked: list[dict[str, Any]] = []
 
-    def add_bad_line(self, line_number: int, reason: str) -> None:
-        self.bad_lines += 1
-        self._bad_line_numbers.append(line_number)
-        self._entries.append((line_number, reason))
-
-    def add_marked(self, extract_line: int, marker: dict[str, Any]) -> None:
-        """A line or record the tap would not send, numbered where the tap says (``in``: its
-        own input file, or ``stream`` for a record's position among the stream's records)."""
-        self.bad_lines += 1
-        self._bad_line_numbers.append(extract_line)
-        reason = str(marker.get("reason") or "unreadable")
-        line = marker.get("line")
-        self._marked.append({"line": line, "reason": reason, "raw": marker.get("raw"),
-                             "in": str(marker.get("in") or "source file")})
-        if reason in FAILING_REASONS:
-            self.failing.append(f"line {line}: {reason}")
-
-    def add_rejection(self, record_position: int, reason: str) -> None:
-        """A rejected record, by its position among the records (bad lines skipped)."""
-        line = record_position
-        for number in self._bad_line_numbers:
-            if number <= line:
-                line += 1
-        self._entries.append((line, reason))
+    def add(self, load: NdjsonLoad) -> None:
+        """The lines a load did not write: bad lines, the tap's markers, records without id."""
+        self.bad_lines += len(load.bad_lines) + len(load.marked)
+        self._entries.extend(load.bad_lines)
+        self._entries.extend(load.rejected_lines)
+        for _, marker in load.marked:
+            # A line or record the tap would not send, numbered where the tap says (``in``:
+            # its own input file, or ``stream`` for its position among the stream's records).
+            reason = str(marker.get("reason") or "unreadable")
+            line = marker.get("line")
+            self._marked.append({"line": line, "reason": reason, "raw": marker.get("raw"),
+                                 "in": str(marker.get("in") or "source file")})
+            if reason in FAILING_REASONS:
+                self.failing.append(f"line {line}: {reason}")
 
     def write(self, source: Path) -> None:
         if not self._entries and not self._marked:

@@ -28,6 +28,7 @@ from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.sealed import KeyRing, sealed_path
+from lorchestra.stack_clients.ndjson_chunks import canonical_bytes, field_getter
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.registry import table_spec
 from lorchestra.warehouse.schema import EVENT_LOG, RAW_OBJECTS, TableSpec
@@ -173,7 +174,7 @@ def upsert_objects(
 ) -> UpsertResult:
     """Write source objects to ``raw_objects`` idempotently; see the module docstring."""
     result = UpsertResult(RAW_OBJECTS.name)
-    get_id = external_id if callable(external_id) else _field_getter(external_id)
+    get_id = external_id if callable(external_id) else field_getter(external_id)
     id_name = external_id if isinstance(external_id, str) else "external id"
     now = datetime.now(UTC)
 
@@ -194,7 +195,7 @@ def upsert_objects(
                 )
                 continue
             ext = str(value)
-            encoded = _canonical_bytes(obj)
+            encoded = canonical_bytes(obj)
             payload = encoded.decode()
             yield {
                 "idem_key": f"{source_system}:{connection_name}:{object_type}:{ext}",
@@ -420,28 +421,8 @@ def _configured_batch_size() -> int:
     return DEFAULT_BATCH_SIZE
 
 
-def _field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
-    parts = path.split(".")
-    if len(parts) == 1:  # the common case, once per record: a plain top-level field
-        return lambda obj: obj.get(path)
-
-    def get(obj: Mapping[str, Any]) -> Any:
-        value: Any = obj
-        for part in parts:
-            if type(value) is not dict and not isinstance(value, Mapping):
-                return None
-            value = value.get(part)
-        return value
-
-    return get
-
-
-def _canonical_bytes(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
-
-
 def _canonical_json(value: Any) -> str:
-    return _canonical_bytes(value).decode()
+    return canonical_bytes(value).decode()
 
 
 def _sha256(text: str) -> str:

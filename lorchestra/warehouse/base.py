@@ -8,7 +8,7 @@ aware datetimes; rows coming out have JSON columns parsed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from lorchestra.warehouse.schema import TableSpec
@@ -44,8 +44,18 @@ class Warehouse(Protocol):
         """Append rows to a table in one batch."""
         ...
 
-    def merge(self, spec: TableSpec, rows: Sequence[Row]) -> dict[str, str]:
-        """Stage rows and apply one MERGE; return the hashes keys had before it."""
+    def merge(
+        self,
+        spec: TableSpec,
+        rows: Sequence[Row],
+        complete: Callable[[Sequence[Row]], None] | None = None,
+    ) -> dict[str, str]:
+        """Stage rows and apply one MERGE; return the hashes keys had before it.
+
+        ``complete``, when given, fills the columns the rows left ``None`` (a payload read
+        only when needed); it is called with the rows whose every column will be written, at
+        least those with a new key or a changed hash, before they are staged.
+        """
         ...
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -141,10 +141,17 @@ class BigQueryWarehouse:
         ]
         self._load(table, embedded)
 
-    def merge(self, spec: TableSpec, rows: Sequence[Row]) -> dict[str, str]:
+    def merge(
+        self,
+        spec: TableSpec,
+        rows: Sequence[Row],
+        complete: Callable[[Sequence[Row]], None] | None = None,
+    ) -> dict[str, str]:
         self.ensure_tables([spec])
         if not rows:
             return {}
+        if complete is not None:  # every column of every row is staged here
+            complete(rows)
 
         # The hashes are read once, before any MERGE of this batch: a retry after a MERGE that
         # committed (its result lost on the way back) re-runs the idempotent MERGE but keeps

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -184,7 +184,12 @@ class DuckDBWarehouse:
         with self.writing():
             with_retries(attempt)
 
-    def merge(self, spec: TableSpec, rows: Sequence[Row]) -> dict[str, str]:
+    def merge(
+        self,
+        spec: TableSpec,
+        rows: Sequence[Row],
+        complete: Callable[[Sequence[Row]], None] | None = None,
+    ) -> dict[str, str]:
         self.ensure_tables([spec])
         if not rows:
             return {}
@@ -212,6 +217,8 @@ class DuckDBWarehouse:
                     if len(changed) < len(rows) and spec.touch:
                         _run(self._con, to_duckdb(touch_unchanged_sql(spec, slim)), None)
                     if changed:
+                        if complete is not None:
+                            complete(changed)
                         with self._staged(spec, changed) as stage:
                             _run(self._con, to_duckdb(merge_sql(spec, stage)), None)
                     self._con.execute("COMMIT")

@@ -21,7 +21,7 @@ from ingestor._project import (
     resolve_project_dir,
     source_tree_project,
 )
-from ingestor._records import BadLine, iter_jsonl_records
+from ingestor._records import BadLine, iter_jsonl_records, read_jsonl_line
 from ingestor._runtime import packaged_project_files, runtime_project, runtime_project_dir
 from ingestor.errors import (
     ExtractCancelled,
@@ -53,6 +53,7 @@ __all__ = [
     "install_project",
     "list_extractors",
     "iter_jsonl_records",
+    "read_jsonl_line",
     "meltano_installed",
     "output_path",
     "packaged_project_files",

@@ -20,7 +20,7 @@ import orjson
 
 from ingestor.errors import MalformedLineError
 
-__all__ = ["BadLine", "iter_jsonl_records"]
+__all__ = ["BadLine", "iter_jsonl_records", "read_jsonl_line"]
 
 Record = dict[str, Any]
 OnError = Literal["yield", "raise"]
@@ -63,21 +63,26 @@ def iter_jsonl_records(path: str | os.PathLike[str], *, on_error: OnError = "yie
             line = raw.strip()
             if not line:
                 continue
-            reason: str | None = None
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                reason = f"not valid JSON (error at character {exc.pos})"
-            else:
-                if isinstance(value, dict):
-                    if strip_sdc:
-                        value = {k: v for k, v in value.items() if not k.startswith("_sdc_")}
-                    yield value
-                    continue
-                reason = f"a JSON {_json_type(value)}, not an object"
+            value = read_jsonl_line(line, strip_sdc=strip_sdc)
+            if not isinstance(value, str):
+                yield value
+                continue
             if on_error == "raise":
-                raise MalformedLineError(os.fspath(path), line_number, reason)
-            yield BadLine(line_number, reason)
+                raise MalformedLineError(os.fspath(path), line_number, value)
+            yield BadLine(line_number, value)
+
+
+def read_jsonl_line(line: bytes, *, strip_sdc: bool = False) -> Record | str:
+    """One non-blank line as a JSON object, or why it is not one (never quoting it)."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return f"not valid JSON (error at character {exc.pos})"
+    if type(value) is not dict:
+        return f"a JSON {_json_type(value)}, not an object"
+    if strip_sdc and b'"_sdc_' in line:  # a cheap look first: most lines have none
+        return {k: v for k, v in value.items() if not k.startswith("_sdc_")}
+    return value
 
 
 def _json_type(value: object) -> str:
