@@ -3,10 +3,11 @@
 
 Writes N synthetic Gmail messages to NDJSON once, then measures, each scenario in a fresh
 child process: the floor (DuckDB ``read_ndjson_objects`` + one MERGE), lorchestra's
-``upsert_objects`` and dlt's ``merge``, on a first load, an unchanged re-load and a load where
-half the keys are new. With ``--records-large M`` also lorchestra's first load of M records
-(``upsert 1M`` at a million), streamed from a file written for it: its peak memory and its
-records/s against the N-record first load's. Prints a table and PASS/MISS goal lines; always
+``upsert_ndjson`` (the ingester's load of an extract: worker processes parse the file) and dlt's
+``merge``, on a first load, an unchanged re-load and a load where half the keys are new. With
+``--records-large M`` also lorchestra's first load of M records (``upsert 1M`` at a million)
+from a file written for it: its peak memory (with its workers') and its records/s against the
+N-record first load's. Prints a table and PASS/MISS goal lines; always
 exits 0.
 """
 

@@ -137,11 +137,13 @@ def run_measured(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     interval: float = 0.05,
+    timeout: float | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], float, float]:
     """Runs a command; returns it, its wall seconds and the peak RSS (MB) of its process tree.
 
     The tree (the command and every descendant alive at a sample) is sampled every ``interval``
     seconds and summed, so a pipeline's Meltano and tap processes count with lorchestra's own.
+    Past ``timeout`` seconds the command is killed and ``subprocess.TimeoutExpired`` raised.
     """
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -172,9 +174,15 @@ def run_measured(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    stdout, stderr = process.communicate()
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    finally:
+        stop.set()
+        sampler.join()
     wall = time.perf_counter() - started
-    stop.set()
-    sampler.join()
     completed = subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
     return completed, wall, peak

@@ -61,17 +61,7 @@ def run_lorchestra(db: Path, source: Path, limit: int | None) -> Result:
         "batches": result.batches,
         "batch_size": event_client.DEFAULT_BATCH_SIZE,
         "rows_after": _count_rows(db, "raw_objects"),
-        "workers_peak_kb": _workers_peak_kb(),
     }
-
-
-def _workers_peak_kb() -> int:
-    """An upper bound of the worker processes' peak RSS together (they have exited): the
-    largest one's peak, once per core (shared memory they wrote is counted in each)."""
-    import resource
-
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
-    return largest * (os.cpu_count() or 1)
 
 
 # -- floor: DuckDB reads the file itself and applies one MERGE --------------------------------

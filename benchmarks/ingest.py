@@ -2,8 +2,8 @@
 
 Writes N synthetic Gmail messages (the shared generator) to a JSONL file, then measures, in
 this one run: (1) the Meltano run alone (``meltano run tap-gmail-sample target-jsonl`` through
-the ingestor); (2) lorchestra's part on that output: streaming the JSONL through
-``upsert_objects`` into a fresh DuckDB file, with backups, in a run context; and (3) the whole
+the ingestor); (2) lorchestra's part on that output: the ingester's load, ``upsert_ndjson``
+(worker processes), into a fresh DuckDB file, with backups, in a run context; and (3) the whole
 ingester job end to end, for reference. lorchestra's share is (2) / ((1) + (2)), measured
 directly rather than as a difference of two noisy wall times; the goal is under 30%.
 Peak memory is the largest resident set among this process and its children. Always exits 0.
@@ -26,7 +26,7 @@ from lorchestra.config import load_settings
 from lorchestra.connections import Connection
 from lorchestra.jobs.ingester import ingest_connection
 from lorchestra.run_context import RunContext, new_run_id, running
-from lorchestra.stack_clients.event_client import upsert_objects
+from lorchestra.stack_clients.ndjson_upsert import upsert_ndjson
 from lorchestra.warehouse import installed_tables
 from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
 
@@ -65,13 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         loaded.ensure_tables(installed_tables().values())
         started = time.perf_counter()
         with running(RunContext(new_run_id(), home=home, settings=settings)):
-            upsert_objects(
+            upsert_ndjson(
                 loaded,
-                ingestor.iter_jsonl_records(path, on_error="raise"),
+                path,
                 source_system="gmail",
                 connection_name="bench",
                 object_type="email",
                 external_id="id",
+                strip_sdc=True,
             )
         loaded.close()
         lorchestra_s = time.perf_counter() - started

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from benchmarks.document import run_measured
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("first", "reload", "halfnew")
 SCENARIO_LABELS = {
@@ -59,7 +61,8 @@ def run_child(
     limit: int | None = None,
     profile: Path | None = None,
 ) -> Measurement:
-    """Run one scenario in a fresh interpreter (exec, not fork: its VmHWM is its own)."""
+    """Run one scenario in a fresh interpreter (exec, not fork: its VmHWM is its own), its
+    process tree's memory sampled (``benchmarks.document.run_measured``)."""
     spec = {
         "engine": engine,
         "db": str(target),
@@ -72,14 +75,11 @@ def run_child(
     env.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     measurement = Measurement(engine, scenario)
     try:
-        done = subprocess.run(
+        done, _, tree_peak_mb = run_measured(
             [sys.executable, "-m", "benchmarks.child", orjson.dumps(spec).decode()],
             cwd=target.parent,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=CHILD_TIMEOUT,
-            check=False,
         )
     except subprocess.TimeoutExpired:
         measurement.error = f"timed out after {CHILD_TIMEOUT}s"
@@ -100,8 +100,10 @@ def run_child(
     measurement.counts = dict(out.get("counts") or {})
     measurement.rows_after = out.get("rows_after")
     measurement.error = out.get("error")
-    if out.get("peak_kb") is not None:  # the process, and its worker processes if any
-        measurement.peak_mb = (out["peak_kb"] + (out.get("workers_peak_kb") or 0)) / 1024
+    if out.get("peak_kb") is not None:
+        # The process's own high-water mark, or, when it has worker processes, the largest sum
+        # of the tree's resident sets sampled while it ran (shared memory counted in each).
+        measurement.peak_mb = max(out["peak_kb"] / 1024, tree_peak_mb)
     if out.get("start_kb") is not None:
         measurement.start_mb = out["start_kb"] / 1024
     return measurement
@@ -149,8 +151,9 @@ def run_memory_probe(
 
 
 def run_large(workdir: Path, count: int, log: Any) -> Measurement:
-    """lorchestra's first load of ``count`` records streamed from a file written for it (and
-    deleted after): the benchmark never holds them in memory, and the child reads line by line."""
+    """lorchestra's first load of ``count`` records from a file written for it (and deleted
+    after): the benchmark never holds them in memory, and the child's workers read it a chunk
+    at a time."""
     from benchmarks.data import write_records
 
     directory = workdir / "lorchestra-large"

@@ -12,7 +12,7 @@ this module and orjson, nothing of the warehouse.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
@@ -110,8 +110,10 @@ def read_chunk(task: ChunkTask) -> ChunkResult:
     payloads: list[bytes] = []
     number = objects = 0
     for number, raw in enumerate(_chunk_lines(task), start=1):
+        # orjson reads past a line's own newline; any other space around it is stripped, as
+        # the ingestor does, so that blank lines are skipped and error positions agree.
         line = raw
-        if not raw or raw[0] in space or raw[-1] in space:
+        if raw[0] in space or (len(raw) > 1 and raw[-2] in space) or raw[-1] != _NEWLINE:
             line = raw.strip()
             if not line:
                 continue
@@ -151,6 +153,7 @@ def read_chunk(task: ChunkTask) -> ChunkResult:
 
 #: What ``bytes.strip`` removes: a line that starts or ends with one of these is stripped.
 _SPACE = frozenset(b" \t\n\r\x0b\x0c")
+_NEWLINE = ord("\n")
 
 
 def _lay_out(task: ChunkTask, result: ChunkResult, payloads: list[bytes]) -> None:
@@ -203,39 +206,45 @@ def _backup_lines(task: ChunkTask, result: ChunkResult, payloads: list[bytes]) -
     ]  # fmt: skip
 
 
-def _chunk_lines(task: ChunkTask) -> list[bytes]:
-    """The chunk's lines, split on ``\\n`` as a file is read line by line."""
-    if task.sealed is None:
-        with open(task.path, "rb") as handle:
-            handle.seek(task.start)
-            data = handle.read(task.end - task.start)
-    else:
-        data = b"".join(_decrypt(task.path, task.sealed))
-    if not data:
-        return []
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    return lines
+def _chunk_lines(task: ChunkTask) -> Iterator[bytes]:
+    """The chunk's lines, split on ``\\n`` as a file is read line by line (each keeps its
+    newline, the file's last line maybe has none), a few at a time: never the chunk whole."""
+    if task.sealed is not None:
+        pending = b""  # lorchestra seals whole lines per record; a cut line is joined anyway
+        for plaintext in _decrypt(task.path, task.sealed):
+            *lines, pending = (pending + plaintext).split(b"\n")
+            for line in lines:
+                yield line + b"\n"
+        if pending:
+            yield pending
+        return
+    left = task.end - task.start
+    with open(task.path, "rb") as handle:
+        handle.seek(task.start)
+        while left > 0:
+            line = handle.readline(left)
+            if not line:
+                return
+            left -= len(line)
+            yield line
 
 
-def _decrypt(path: str, run: SealedRun) -> list[bytes]:
+def _decrypt(path: str, run: SealedRun) -> Iterator[bytes]:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from lorchestra.sealed import SealedFileError
 
     cipher = AESGCM(run.key)
-    plain: list[bytes] = []
     with open(path, "rb") as handle:
         for index, (offset, length) in enumerate(run.records, start=run.first):
             handle.seek(offset)
             nonce = handle.read(12)
             body = handle.read(length)
             try:
-                plain.append(cipher.decrypt(nonce, body, run.header + index.to_bytes(8, "big")))
+                plaintext = cipher.decrypt(nonce, body, run.header + index.to_bytes(8, "big"))
             except InvalidTag:
                 raise SealedFileError(
                     f"{path}: record {index + 1} does not decrypt (damaged, or another key)."
                 ) from None
-    return plain
+            yield plaintext
