@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -257,3 +261,54 @@ def test_an_empty_file_or_one_line_without_newline(
     assert done.result.inserted == (1 if content.startswith(b"{") else 0)
     assert done.lines == content.count(b"\n") + (not content.endswith(b"\n") and bool(content))
     assert not done.bad_lines
+
+
+KILLED_LOAD = """
+import sys, time
+from pathlib import Path
+from lorchestra.stack_clients.ndjson_upsert import upsert_ndjson
+from lorchestra.warehouse import installed_tables
+from lorchestra.warehouse.duckdb_backend import DuckDBWarehouse
+
+class Stuck(DuckDBWarehouse):
+    def merge(self, *args, **kwargs):
+        print("merging", flush=True)
+        time.sleep(600)
+
+if __name__ == "__main__":
+    warehouse = Stuck(Path(sys.argv[2]))
+    warehouse.ensure_tables(installed_tables().values())
+    upsert_ndjson(warehouse, Path(sys.argv[1]), source_system="gmail", connection_name="c",
+                  object_type="email", external_id="id", jobs=2, chunk_bytes=4_000)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_load_leaves_no_payloads_in_shared_memory(
+    tmp_path: Path, messy: tuple[Path, list[bytes]]
+) -> None:
+    """``kill -9`` while chunks wait in shared memory: the blocks (clear payloads, in RAM) are
+    removed once lorchestra and its workers are gone, by multiprocessing's resource tracker."""
+    if not Path("/dev/shm").is_dir():
+        pytest.skip("shared memory is not a file system here (Linux only)")
+    path, _ = messy
+    script = tmp_path / "killed_load.py"
+    script.write_text(KILLED_LOAD)
+    before = set(os.listdir("/dev/shm"))
+    load_process = subprocess.Popen(
+        [sys.executable, str(script), str(path), str(tmp_path / "w.duckdb")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert load_process.stdout is not None
+    assert load_process.stdout.readline().strip() == "merging"
+    made = set(os.listdir("/dev/shm")) - before
+    assert made, "the load had no chunk waiting in shared memory"
+    assert all((Path("/dev/shm") / name).stat().st_mode & 0o077 == 0 for name in made)
+    load_process.send_signal(signal.SIGKILL)
+    load_process.wait()
+    load_process.stdout.close()
+    deadline = time.monotonic() + 15
+    while made & set(os.listdir("/dev/shm")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert made & set(os.listdir("/dev/shm")) == set()
