@@ -136,8 +136,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {_versions()}"
     )
     print(
-        "wall s: open, read the NDJSON, write, commit, close; peak MB: VmHWM of a fresh "
-        "process per scenario"
+        "wall s: open, read the NDJSON, write, commit, close; peak MB: a fresh process per "
+        "scenario, its VmHWM or, with worker processes, the largest sampled sum of their RSS"
     )
     print()
     print(table(results + ([large] if large is not None else [])))
