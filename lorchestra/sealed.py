@@ -22,7 +22,7 @@ import itertools
 import os
 import secrets
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -110,45 +110,49 @@ def write(path: Path, chunks: Iterable[bytes], ring: KeyRing) -> None:
 
 def iter_records(path: Path, ring: KeyRing) -> Iterator[bytes]:
     """Decrypt ``path``'s records in order; raise :class:`SealedFileError` if any fails."""
+    header, spans = record_spans(path)
+    yield from decrypt_records(path, ring.find(header[8:16]), header, spans)
+
+
+def decrypt_records(
+    path: Path, key: bytes, header: bytes, spans: Sequence[tuple[int, int]], first: int = 0
+) -> Iterator[bytes]:
+    """Decrypt the records at ``spans`` (from :func:`record_spans`), record ``first`` onwards,
+    in order: a worker process opens its share of a file this way."""
+    cipher = AESGCM(key)
     with path.open("rb") as handle:
-        header = handle.read(HEADER_SIZE)
-        if len(header) < HEADER_SIZE or header[:8] != MAGIC:
-            raise SealedFileError(f"{path} is not a sealed file.")
-        key = ring.find(header[8:16])
-        cipher = AESGCM(key)
-        index = 0
-        while True:
-            prefix = handle.read(_LENGTH.size)
-            if not prefix:
-                return
-            (length,) = _LENGTH.unpack(prefix)
+        for index, (offset, length) in enumerate(spans, start=first):
+            handle.seek(offset)
             nonce = handle.read(12)
             body = handle.read(length)
-            if len(nonce) < 12 or len(body) < length:
-                raise SealedFileError(f"{path}: record {index + 1} is cut short.")
             try:
                 yield cipher.decrypt(nonce, body, header + _INDEX.pack(index))
             except InvalidTag:
                 raise SealedFileError(
                     f"{path}: record {index + 1} does not decrypt (damaged, or another key)."
                 ) from None
-            index += 1
 
 
 def record_spans(path: Path) -> tuple[bytes, list[tuple[int, int]]]:
     """A sealed file's header and, for each record, the offset of its nonce and the length of
     its ciphertext: enough to decrypt records apart (each is whole lines)."""
     spans: list[tuple[int, int]] = []
+    size = path.stat().st_size
     with path.open("rb") as handle:
         header = handle.read(HEADER_SIZE)
         if len(header) < HEADER_SIZE or header[:8] != MAGIC:
             raise SealedFileError(f"{path} is not a sealed file.")
         while True:
             prefix = handle.read(_LENGTH.size)
-            if len(prefix) < _LENGTH.size:
+            if not prefix:
                 return header, spans
+            if len(prefix) < _LENGTH.size:
+                raise SealedFileError(f"{path}: record {len(spans) + 1} is cut short.")
             (length,) = _LENGTH.unpack(prefix)
-            spans.append((handle.tell(), length))
+            offset = handle.tell()
+            if offset + 12 + length > size:
+                raise SealedFileError(f"{path}: record {len(spans) + 1} is cut short.")
+            spans.append((offset, length))
             handle.seek(12 + length, os.SEEK_CUR)
 
 

@@ -73,6 +73,11 @@ def test_sealed_round_trip_appends_and_tamper_detection(tmp_path: Path) -> None:
     path.write_bytes(bytes(damaged))
     with pytest.raises(SealedFileError, match="record 2 does not decrypt"):
         list(sealed.iter_lines(path, ring))
+    # Cut inside the last record's body, and inside the first record's length prefix.
+    for truncated in (bytes(damaged[:-3]), bytes(damaged[: sealed.HEADER_SIZE + 2])):
+        path.write_bytes(truncated)
+        with pytest.raises(SealedFileError, match="is cut short"):
+            list(sealed.iter_lines(path, ring))
 
 
 def test_records_cannot_be_swapped_between_files(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ file, runs of records of a sealed one) and hands each to :func:`read_chunk`, in 
 process when the file is large. The chunk is parsed, canonicalized and hashed where it is read;
 what comes back is small (keys, hashes, line numbers), and the canonical payloads and backup
 lines are left in a shared-memory block the caller created, which it reads only for the rows it
-writes (new or changed ones) and for the backup. Imports stay light: a spawned worker loads
-this module and orjson, nothing of the warehouse.
+writes (new or changed ones) and for the backup. Imports stay light (orjson, the ingestor's
+line reader; the sealed-file and backup helpers when needed), and a worker never opens the
+warehouse.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -210,8 +212,12 @@ def _chunk_lines(task: ChunkTask) -> Iterator[bytes]:
     """The chunk's lines, split on ``\\n`` as a file is read line by line (each keeps its
     newline, the file's last line maybe has none), a few at a time: never the chunk whole."""
     if task.sealed is not None:
+        from lorchestra.sealed import decrypt_records
+
+        run = task.sealed
         pending = b""  # lorchestra seals whole lines per record; a cut line is joined anyway
-        for plaintext in _decrypt(task.path, task.sealed):
+        for plaintext in decrypt_records(Path(task.path), run.key, run.header, run.records,
+                                         run.first):  # fmt: skip
             *lines, pending = (pending + plaintext).split(b"\n")
             for line in lines:
                 yield line + b"\n"
@@ -227,24 +233,3 @@ def _chunk_lines(task: ChunkTask) -> Iterator[bytes]:
                 return
             left -= len(line)
             yield line
-
-
-def _decrypt(path: str, run: SealedRun) -> Iterator[bytes]:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    from lorchestra.sealed import SealedFileError
-
-    cipher = AESGCM(run.key)
-    with open(path, "rb") as handle:
-        for index, (offset, length) in enumerate(run.records, start=run.first):
-            handle.seek(offset)
-            nonce = handle.read(12)
-            body = handle.read(length)
-            try:
-                plaintext = cipher.decrypt(nonce, body, run.header + index.to_bytes(8, "big"))
-            except InvalidTag:
-                raise SealedFileError(
-                    f"{path}: record {index + 1} does not decrypt (damaged, or another key)."
-                ) from None
-            yield plaintext
