@@ -18,6 +18,17 @@ if TYPE_CHECKING:  # multiprocessing is imported when a pool is made, not on eve
     from concurrent.futures import ProcessPoolExecutor
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or ``taskset``'s
+    share, not the machine's), the default number of workers."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def worker_pool(
     workers: int,
     *,

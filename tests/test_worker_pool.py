@@ -89,3 +89,18 @@ def test_initializer_runs_in_every_worker(tmp_path: Path, method: str) -> None:
                           text=True, timeout=120, check=True)  # fmt: skip
     ready, workers = done.stdout.split()
     assert ready == "True" and 1 <= int(workers) <= 2
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux only")
+def test_usable_cores_follow_the_process_affinity() -> None:
+    """Under ``taskset`` (or a container's CPU set) the default worker count is that share."""
+    code = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from lorchestra.api import usable_cores; print(usable_cores())"
+    )
+    pinned = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)  # fmt: skip
+    assert pinned.stdout.strip() == "1"
+    from lorchestra.api import usable_cores
+
+    assert usable_cores() == len(os.sched_getaffinity(0))

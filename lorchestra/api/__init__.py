@@ -28,7 +28,8 @@ group ``lorchestra.jobs.<package>``. Everything it needs from the host is here::
 - **smtp_settings / SmtpSettings / Mailer** — email through the practice's SMTP server
   (``LORCHESTRA_SMTP_*``), the one way every package and the core send mail.
 - **worker_pool** — a process pool for CPU-bound work (rendering, transforms) whose workers exit
-  when lorchestra does, ``kill -9`` included.
+  when lorchestra does, ``kill -9`` included; **usable_cores** — how many workers by default
+  (the cores this process may run on).
 - **NotPHI** — tag a job parameter that can never identify anyone
   (``account: Annotated[str | None, NotPHI] = None``); every other value is recorded masked.
 - The error types, drawn as a tree in ``lorchestra.errors``; raise **JobSkipped** when a job
@@ -80,7 +81,7 @@ from lorchestra.stack_clients.event_client import (
 from lorchestra.timespec import isoformat_utc, parse_instant, parse_timestamp
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.schema import Column, TableSpec, columns
-from lorchestra.workers import worker_pool
+from lorchestra.workers import usable_cores, worker_pool
 
 __all__ = [
     "PRIVATE_DIR",
@@ -123,6 +124,7 @@ __all__ = [
     "smtp_settings",
     "upsert",
     "upsert_objects",
+    "usable_cores",
     "worker_pool",
     "write_private",
 ]

@@ -38,6 +38,7 @@ from lorchestra.keys import ring_for
 from lorchestra.meltano_project import meltano_project
 from lorchestra.run_context import new_run_id
 from lorchestra.timespec import isoformat_utc
+from lorchestra.workers import usable_cores
 
 if TYPE_CHECKING:
     from ingestor import MeltanoHost
@@ -51,7 +52,7 @@ _ACTIVE: ExtractionPool | None = None
 
 def default_jobs(settings: Settings) -> int:
     """Parallel extractions: ``meltano.jobs`` (``run --jobs``), else the number of cores."""
-    return settings.meltano.jobs or os.cpu_count() or 1
+    return settings.meltano.jobs or usable_cores()
 
 
 @dataclass

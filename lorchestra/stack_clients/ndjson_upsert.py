@@ -41,6 +41,7 @@ from lorchestra.stack_clients.event_client import (
 from lorchestra.stack_clients.ndjson_chunks import ChunkResult, ChunkTask, SealedRun, read_chunk
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.schema import RAW_OBJECTS
+from lorchestra.workers import usable_cores
 
 if TYPE_CHECKING:
     from multiprocessing.shared_memory import SharedMemory
@@ -111,7 +112,7 @@ def upsert_ndjson(
     if target is not None:
         template = replace(template, backup_table=RAW_OBJECTS.name)
     tasks = _chunk_tasks(path, ring, max(chunk_bytes, 1), template)
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    workers = min(jobs or usable_cores(), len(tasks))
     load = NdjsonLoad(UpsertResult(RAW_OBJECTS.name))
     with _chunks_read(tasks, workers) as chunks:
         _write(bq_client, chunks, load, template, target, backup_ring, batch_size)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,7 +30,7 @@ from canonizer._api import canonize
 from canonizer.email_messages import EMAIL_KIND, message_row
 from canonizer.errors import CanonizerError
 from canonizer.routing import registry_for
-from lorchestra.api import worker_pool
+from lorchestra.api import usable_cores, worker_pool
 
 __all__ = [
     "RawRow",
@@ -67,10 +66,7 @@ class TransformSpec:
 
 def default_jobs() -> int:
     """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def _load(text: str | Any) -> Any:

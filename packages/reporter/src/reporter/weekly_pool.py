@@ -12,7 +12,6 @@ client (by id; never the report's contents); a worker that dies, one saying so.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from lorchestra.api import LorchestraError, worker_pool, write_private
+from lorchestra.api import LorchestraError, usable_cores, worker_pool, write_private
 from reporter.chart_cache import ChartCache
 from reporter.pdf import import_ahead, to_pdf
 from reporter.weekly_data import ClientWeek
@@ -51,7 +50,8 @@ class Done:
 
 
 def default_jobs() -> int:
-    return os.cpu_count() or 1
+    """The number of cores this process may use."""
+    return usable_cores()
 
 
 # What a worker renders with, imported once in the forkserver and inherited by every worker.
