@@ -28,7 +28,12 @@ from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
 from lorchestra.run_context import current_run, new_run_id
 from lorchestra.sealed import KeyRing, sealed_path
-from lorchestra.stack_clients.ndjson_chunks import canonical_bytes, field_getter
+from lorchestra.stack_clients.ndjson_chunks import (
+    canonical_bytes,
+    field_getter,
+    key_prefix,
+    raw_object_row,
+)
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.registry import table_spec
 from lorchestra.warehouse.schema import EVENT_LOG, RAW_OBJECTS, TableSpec
@@ -177,6 +182,8 @@ def upsert_objects(
     get_id = external_id if callable(external_id) else field_getter(external_id)
     id_name = external_id if isinstance(external_id, str) else "external id"
     now = datetime.now(UTC)
+    source = (source_system, connection_name, object_type, schema_ref)
+    prefix = key_prefix(source)
 
     def rows() -> Iterator[Row]:
         for position, obj in enumerate(objects, start=1):
@@ -196,19 +203,8 @@ def upsert_objects(
                 continue
             ext = str(value)
             encoded = canonical_bytes(obj)
-            payload = encoded.decode()
-            yield {
-                "idem_key": f"{source_system}:{connection_name}:{object_type}:{ext}",
-                "source_system": source_system,
-                "connection_name": connection_name,
-                "object_type": object_type,
-                "schema_ref": schema_ref,
-                "external_id": ext,
-                "payload": payload,
-                "payload_hash": hashlib.sha256(encoded).hexdigest(),
-                "first_seen": now,
-                "last_seen": now,
-            }
+            digest = hashlib.sha256(encoded).hexdigest()
+            yield raw_object_row(source, prefix + ext, ext, encoded.decode(), digest, now)
 
     _apply(bq_client, RAW_OBJECTS, rows(), result, batch_size)
     if emit_event:

@@ -56,6 +56,10 @@ class ChunkTask:
     shared: str | None  # the shared-memory block to leave payloads in (None: return them)
     room: int  # the block's size
 
+    @property
+    def source(self) -> Source:
+        return (self.source_system, self.connection_name, self.object_type, self.schema_ref)
+
 
 @dataclass
 class ChunkResult:
@@ -73,6 +77,38 @@ class ChunkResult:
     payload_ends: list[int] = field(default_factory=list)  # payload i is [ends[i-1], ends[i])
     backup_end: int = 0  # the backup lines follow the payloads, up to here
     inline: bytes | None = None  # payloads and backup, when not left in shared memory
+
+
+#: Where objects come from: (source_system, connection_name, object_type, schema_ref).
+Source = tuple[str, str, str, str | None]
+
+
+def key_prefix(source: Source) -> str:
+    """The ``idem_key`` of an object is this followed by its external id."""
+    return f"{source[0]}:{source[1]}:{source[2]}:"
+
+
+def raw_object_row(
+    source: Source,
+    key: str,
+    external_id: str,
+    payload: str | None,
+    payload_hash: str,
+    seen: datetime,
+) -> dict[str, Any]:
+    """A ``raw_objects`` row, its columns in the table's order (as backups hold them)."""
+    return {
+        "idem_key": key,
+        "source_system": source[0],
+        "connection_name": source[1],
+        "object_type": source[2],
+        "schema_ref": source[3],
+        "external_id": external_id,
+        "payload": payload,
+        "payload_hash": payload_hash,
+        "first_seen": seen,
+        "last_seen": seen,
+    }
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -104,7 +140,7 @@ def read_chunk(task: ChunkTask) -> ChunkResult:
     result = ChunkResult()
     field_name = task.external_id
     get_id = field_getter(field_name)
-    prefix = f"{task.source_system}:{task.connection_name}:{task.object_type}:"
+    prefix = key_prefix(task.source)
     sha256, strip, space = hashlib.sha256, task.strip_sdc, _SPACE
     order, missing = result.order, result.missing_ids
     place: dict[str, int] = {}  # key -> its row; a repeated key keeps its first place
@@ -189,23 +225,13 @@ def _backup_lines(task: ChunkTask, result: ChunkResult, payloads: list[bytes]) -
     from lorchestra.backup import backup_line
 
     table = task.backup_table.encode() if task.backup_table else b""
+    source, seen = task.source, task.now
     return [
-        backup_line(table, {
-            "idem_key": key,
-            "source_system": task.source_system,
-            "connection_name": task.connection_name,
-            "object_type": task.object_type,
-            "schema_ref": task.schema_ref,
-            "external_id": ext,
-            "payload": encoded.decode(),
-            "payload_hash": digest,
-            "first_seen": task.now,
-            "last_seen": task.now,
-        })
+        backup_line(table, raw_object_row(source, key, ext, encoded.decode(), digest, seen))
         for key, ext, digest, encoded in zip(
             result.keys, result.external_ids, result.hashes, payloads, strict=True
         )
-    ]  # fmt: skip
+    ]
 
 
 def _chunk_lines(task: ChunkTask) -> Iterator[bytes]:

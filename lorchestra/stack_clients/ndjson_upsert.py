@@ -38,7 +38,13 @@ from lorchestra.stack_clients.event_client import (
     _configured_batch_size,
     _finish,
 )
-from lorchestra.stack_clients.ndjson_chunks import ChunkResult, ChunkTask, SealedRun, read_chunk
+from lorchestra.stack_clients.ndjson_chunks import (
+    ChunkResult,
+    ChunkTask,
+    SealedRun,
+    raw_object_row,
+    read_chunk,
+)
 from lorchestra.warehouse.base import Row, Warehouse
 from lorchestra.warehouse.schema import RAW_OBJECTS
 from lorchestra.workers import usable_cores
@@ -349,25 +355,12 @@ def _batch_rows(
     without payloads; every (key, hash) in order; and what fills in the payloads needed."""
     rows: dict[str, Row] = {}
     order: list[tuple[str, str]] = []
-    common = {
-        "source_system": template.source_system,
-        "connection_name": template.connection_name,
-        "object_type": template.object_type,
-        "schema_ref": template.schema_ref,
-    }
+    source, seen = template.source, template.now
     for chunk in batch:
         read = chunk.result
         order.extend(read.order)
         for key, ext, digest in zip(read.keys, read.external_ids, read.hashes, strict=True):
-            rows[key] = {
-                "idem_key": key,
-                **common,
-                "external_id": ext,
-                "payload": None,
-                "payload_hash": digest,
-                "first_seen": template.now,
-                "last_seen": template.now,
-            }
+            rows[key] = raw_object_row(source, key, ext, None, digest, seen)
 
     def complete(needed: Sequence[Row]) -> None:
         place = {key: (chunk, index) for chunk in batch
