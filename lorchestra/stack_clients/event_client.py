@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from lorchestra.backup import append_backup, backup_path
+from lorchestra.backup import append_backup, append_backup_lines, backup_line, backup_path
 from lorchestra.errors import WarehouseError
 from lorchestra.keys import ring_for
 from lorchestra.logs import get_logger
@@ -338,32 +338,83 @@ def _apply(
     *,
     backup: bool = True,
 ) -> None:
-    """Back up, stage and merge ``rows`` batch by batch, counting exactly.
-
-    One merge runs at a time, on a worker thread, while this thread reads and hashes the next
-    batch: the warehouse releases the GIL, so on two cores preparing and writing overlap.
-    """
+    """Back up, stage and merge ``rows`` batch by batch, counting exactly (see ``Merges``)."""
     size = batch_size or _configured_batch_size()
-    target, ring = _backup_target(spec) if backup else (None, None)
     key_name, hash_name = spec.key or "", spec.hash_column or ""
-    in_flight: tuple[Future[dict[str, str]], int, list[tuple[str, str]]] | None = None
-    number = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lorchestra-merge") as pool:
+    table = spec.name.encode()
+    with Merges(bq_client, spec, result, backup=backup) as merges:
         while batch := list(islice(rows, size)):
-            number += 1
             keys = [row[key_name] for row in batch]
             # The last row of a key wins, at the place of its first; ``order`` counts them all.
             final = list(dict(zip(keys, batch, strict=True)).values())
             order = list(zip(keys, [row[hash_name] for row in batch], strict=True))
-            if target is not None:
-                append_backup(target, spec, final, ring)
-                if str(target) not in result.backup_files:
-                    result.backup_files.append(str(target))
-            if in_flight is not None:
-                _finish(spec, in_flight, result, target)
-            in_flight = (pool.submit(bq_client.merge, spec, final), number, order)
-        if in_flight is not None:
-            _finish(spec, in_flight, result, target)
+            if merges.backs_up:
+                merges.back_up(b"".join(backup_line(table, row) for row in final))
+            merges.send(final, order)
+
+
+class Merges:
+    """Batches merged one at a time, on a worker thread, while the caller prepares the next:
+    the warehouse releases the GIL, so on two cores preparing and writing overlap. Each batch
+    is counted into ``result`` once its merge is done; its backup is appended before it is sent.
+    """
+
+    def __init__(
+        self, bq_client: Warehouse, spec: TableSpec, result: UpsertResult, *, backup: bool = True
+    ) -> None:
+        self.bq_client, self.spec, self.result = bq_client, spec, result
+        self.target, self.ring = _backup_target(spec) if backup else (None, None)
+        self.number = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lorchestra-merge")
+        self._flying: tuple[Future[dict[str, str]], int, list[tuple[str, str]]] | None = None
+        self._done: Callable[[], None] | None = None
+
+    @property
+    def backs_up(self) -> bool:
+        return self.target is not None
+
+    def back_up(self, lines: bytes) -> None:
+        """Append the next batch's backup lines (``backup_line``) to this run's backup."""
+        if self.target is None:
+            return
+        append_backup_lines(self.target, lines, self.ring)
+        if str(self.target) not in self.result.backup_files:
+            self.result.backup_files.append(str(self.target))
+
+    def send(
+        self,
+        rows: list[Row],
+        order: list[tuple[str, str]],
+        complete: Callable[[Sequence[Row]], None] | None = None,
+        done: Callable[[], None] | None = None,
+    ) -> None:
+        """Merge ``rows`` (one per key; ``order``: every input's key and hash) once the batch
+        before has been; ``complete`` fills in columns left None, ``done`` runs once merged."""
+        self.wait()
+        self.number += 1
+        extra = () if complete is None else (complete,)
+        merge = self._pool.submit(self.bq_client.merge, self.spec, rows, *extra)
+        self._flying, self._done = (merge, self.number, order), done
+
+    def wait(self) -> None:
+        """Wait for the batch in flight and count it (its error names it and its backup)."""
+        if self._flying is None:
+            return
+        flying, done = self._flying, self._done
+        self._flying = self._done = None
+        _finish(self.spec, flying, self.result, self.target)
+        if done is not None:
+            done()
+
+    def __enter__(self) -> Merges:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def _finish(

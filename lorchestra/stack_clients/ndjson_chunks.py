@@ -163,10 +163,7 @@ def read_chunk(task: ChunkTask) -> ChunkResult:
             result.marked.append((number, value[MARKER]))
             continue
         objects += 1
-        try:
-            ext: Any = get_id(value)
-        except Exception:  # noqa: BLE001 - an unreadable id rejects only this record
-            ext = None
+        ext: Any = get_id(value)  # a field path: never raises, None where nothing is
         if ext is None or ext == "" or isinstance(ext, dict | list):
             missing.append((objects, number))
             continue

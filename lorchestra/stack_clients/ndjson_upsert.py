@@ -19,8 +19,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,15 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lorchestra import sealed
-from lorchestra.backup import append_backup_lines
 from lorchestra.errors import LorchestraError
 from lorchestra.sealed import KeyRing
 from lorchestra.stack_clients.event_client import (
+    Merges,
     Rejection,
     UpsertResult,
     _backup_target,
     _configured_batch_size,
-    _finish,
 )
 from lorchestra.stack_clients.ndjson_chunks import (
     ChunkResult,
@@ -114,14 +112,13 @@ def upsert_ndjson(
         shared=None,
         room=0,
     )
-    target, backup_ring = _backup_target(RAW_OBJECTS)
-    if target is not None:
+    if _backup_target(RAW_OBJECTS)[0] is not None:  # workers make the backup lines
         template = replace(template, backup_table=RAW_OBJECTS.name)
     tasks = _chunk_tasks(path, ring, max(chunk_bytes, 1), template)
     workers = min(jobs or usable_cores(), len(tasks))
     load = NdjsonLoad(UpsertResult(RAW_OBJECTS.name))
     with _chunks_read(tasks, workers) as chunks:
-        _write(bq_client, chunks, load, template, target, backup_ring, batch_size)
+        _write(bq_client, chunks, load, template, batch_size)
     return load
 
 
@@ -232,6 +229,8 @@ def _chunks_read(tasks: list[tuple[ChunkTask, int]], workers: int) -> Iterator[I
         pending.append((pool.submit(read_chunk, task), block))
 
     def read(pool: Any) -> Iterator[_Chunk]:
+        from concurrent.futures.process import BrokenProcessPool
+
         following = 0
         while following < len(tasks) and len(pending) < ahead:
             submit(pool, following)
@@ -290,49 +289,38 @@ def _write(
     chunks: Iterator[_Chunk],
     load: NdjsonLoad,
     template: ChunkTask,
-    target: Path | None,
-    backup_ring: KeyRing | None,
     batch_size: int | None,
 ) -> None:
-    """Back up each chunk as it comes; merge them in batches of at least ``batch_size`` rows,
-    one merge in flight while the next chunks are read."""
-    result = load.result
+    """Back up and merge the chunks in batches of at least ``batch_size`` rows, one merge in
+    flight while the next chunks are read (``Merges``, as ``upsert_objects`` writes)."""
     size = batch_size or _configured_batch_size()
     objects = 0
     batch: list[_Chunk] = []
-    in_flight: tuple[Future[dict[str, str]], int, list[tuple[str, str]]] | None = None
-    flying: list[_Chunk] = []
-    number = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lorchestra-merge") as pool:
-
-        def send() -> None:
-            nonlocal in_flight, flying, number, batch
-            number += 1
-            rows, order, complete = _batch_rows(batch, template)
-            if in_flight is not None:
-                _finish(RAW_OBJECTS, in_flight, result, target)
-                _release(flying)
-            in_flight = (pool.submit(bq_client.merge, RAW_OBJECTS, rows, complete), number, order)
-            flying, batch = batch, []
-
+    rows = 0
+    with Merges(bq_client, RAW_OBJECTS, load.result) as merges:
         for chunk in chunks:
             objects = _note_skipped(chunk.result, load, objects, template.external_id)
             if not chunk.result.keys:
                 chunk.release()
                 continue
-            if target is not None:
-                lines = bytes(chunk.data[chunk.result.payload_ends[-1] :])
-                append_backup_lines(target, lines, backup_ring)
-                if str(target) not in result.backup_files:
-                    result.backup_files.append(str(target))
             batch.append(chunk)
-            if sum(len(c.result.keys) for c in batch) >= size:
-                send()
+            rows += len(chunk.result.keys)
+            if rows >= size:
+                _send(merges, batch, template)
+                batch, rows = [], 0
         if batch:
-            send()
-        if in_flight is not None:
-            _finish(RAW_OBJECTS, in_flight, result, target)
-            _release(flying)
+            _send(merges, batch, template)
+
+
+def _send(merges: Merges, batch: list[_Chunk], template: ChunkTask) -> None:
+    """Back up a batch of chunks (their workers made its lines), then hand it to the merges;
+    its shared blocks are given back once it is written."""
+    if merges.backs_up:
+        merges.back_up(b"".join(
+            chunk.data[chunk.result.payload_ends[-1] :] for chunk in batch
+        ))  # fmt: skip
+    rows, order, complete = _batch_rows(batch, template)
+    merges.send(rows, order, complete, done=lambda: _release(batch))
 
 
 def _note_skipped(read: ChunkResult, load: NdjsonLoad, objects: int, id_name: str) -> int:
